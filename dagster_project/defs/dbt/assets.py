@@ -1,0 +1,53 @@
+"""dbt models as Dagster assets; dbt tests as asset checks."""
+
+
+import os
+import shutil
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from dagster_project.defs.dbt.resources import dbt_project
+from dagster_project.defs.resources import EpiLakeResource
+
+
+class EpiLakeDbtTranslator(DagsterDbtTranslator):
+    """The one place dbt keys are made: ``[<layer folder>, <model>]``, e.g. marts/fct_tests_daily.
+
+    Sources keep the key in their ``meta.dagster.asset_key`` (the silver tables).
+    """
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        layer = dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else "models"
+        return dg.AssetKey([layer, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "warehouse"
+
+
+TRANSLATOR = EpiLakeDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(manifest=dbt_project().manifest_path, project=dbt_project(),
+            dagster_dbt_translator=TRANSLATOR)
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, epilake: EpiLakeResource):
+    """``dbt build`` into warehouse.duckdb, then the dbt docs into ``<home>/reports/dbt_docs``."""
+    settings = epilake.settings()
+    os.environ.update(settings.export_env())  # dbt's profile reads the paths from EPILAKE_*
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    target = settings.home / "dbt_target"
+    yield from dbt.cli(["build"], context=context, target_path=target / "build").stream()
+    docs = dbt.cli(["docs", "generate"], target_path=target / "docs", raise_on_error=False)
+    docs.wait()
+    if docs.is_successful():
+        out = settings.reports_dir / "dbt_docs"
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("index.html", "manifest.json", "catalog.json"):
+            shutil.copy2(target / "docs" / name, out / name)
+        context.log.info(f"dbt docs written to {out / 'index.html'}")
+    else:
+        context.log.warning("dbt docs generate failed; the marts are built, the catalogue is not")

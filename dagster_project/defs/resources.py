@@ -1,0 +1,28 @@
+"""Resources shared by every domain: the settings and the Spark session."""
+
+from __future__ import annotations
+
+import dagster as dg
+from pyspark.sql import SparkSession
+
+from epilake.settings import Settings, get_settings
+from epilake.spark import get_spark
+
+
+class EpiLakeResource(dg.ConfigurableResource):
+    """Hands assets the settings, read from ``EPILAKE_*`` when the run starts (not at import)."""
+
+    def settings(self) -> Settings:
+        return get_settings()
+
+
+class SparkResource(dg.ConfigurableResource):
+    """One SparkSession per run process (local by default, a cluster by configuration)."""
+
+    app_name: str = "epilake"
+
+    def session(self, settings: Settings) -> SparkSession:
+        return get_spark(settings, self.app_name)
+
+
+RESOURCES = {"epilake": EpiLakeResource(), "spark": SparkResource()}

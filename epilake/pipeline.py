@@ -1,0 +1,122 @@
+"""``epilake run``: execute the Dagster job ``epilake_pipeline`` and report what happened.
+
+Runs are recorded in a Dagster instance under ``<home>/dagster``, so the same runs show in
+the UI: ``DAGSTER_HOME=<home>/dagster dagster dev``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from epilake.settings import Settings, get_settings
+
+DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+
+
+@dataclass
+class RunReport:
+    success: bool
+    run_id: str
+    seconds: float
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+
+
+def _prepare_environment(settings: Settings) -> None:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    config = settings.dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    os.environ.update(settings.export_env())
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+
+
+def _metadata_value(value) -> str:
+    return str(getattr(value, "value", getattr(value, "text", getattr(value, "path", value))))
+
+
+def run_pipeline(console: Console | None = None) -> RunReport:
+    """Run the whole pipeline in this process; never raises for a failed stage or gate."""
+    import dagster as dg
+
+    console = console or Console()
+    settings = get_settings()
+    _prepare_environment(settings)
+    console.print(f"[bold]EpiLake run[/]  landing={settings.landing}  home={settings.home}")
+    from dagster_project.definitions import defs
+
+    job = defs.resolve_job_def("epilake_pipeline")
+    began = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    seconds = time.perf_counter() - began
+    report = RunReport(success=result.success, run_id=result.run_id, seconds=seconds)
+
+    table = Table(title=f"Run {result.run_id[:8]} ({seconds:.0f}s)")
+    for column in ("asset / check", "result", "figures"):
+        table.add_column(column)
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            mat = event.event_specific_data.materialization
+            figures = ", ".join(
+                f"{k}={_metadata_value(v)}" for k, v in mat.metadata.items()
+                if k not in ("path", "dagster_dbt/select", "unique_id")
+                and not k.startswith("dagster")
+            )
+            table.add_row(mat.asset_key.to_user_string(), "[green]materialized", figures[:110])
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+            if evaluation.passed:
+                table.add_row(name, "[green]passed", "")
+                continue
+            detail = evaluation.description or ", ".join(
+                f"{k}={_metadata_value(v)}" for k, v in evaluation.metadata.items()
+            )
+            blocking = evaluation.severity.value == "ERROR"
+            table.add_row(name, "[red]FAILED" if blocking else "[yellow]warning", detail[:110])
+            (report.failures if blocking else report.warnings).append(f"{name}: {detail}")
+        elif event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            message = error.message.strip().splitlines()[0] if error else "unknown error"
+            report.failures.append(f"step {event.step_key} failed: {message}")
+            table.add_row(event.step_key, "[red]STEP FAILED", message[:110])
+        elif event.event_type_value == "STEP_SKIPPED":
+            table.add_row(event.step_key, "[yellow]skipped", "upstream failed or was blocked")
+    console.print(table)
+
+    report.outputs = {
+        "lake (Delta tables)": str(settings.lake),
+        "warehouse (DuckDB, schema marts)": str(settings.warehouse),
+        "dashboard (open in a browser)": str(settings.dashboards_dir / "index.html"),
+        "dbt docs (catalogue)": str(settings.reports_dir / "dbt_docs" / "index.html"),
+        "rejected landing files": str(settings.rejected_dir),
+        "Dagster UI": f"DAGSTER_HOME={settings.dagster_home} dagster dev",
+    }
+    for label, where in report.outputs.items():
+        exists = where.startswith("DAGSTER_HOME") or Path(where).exists()
+        console.print(f"  {label:34} {where}" + ("" if exists else "  [dim](not written)"))
+    if report.warnings:
+        console.print("[yellow]Warnings:[/]")
+        for warning in report.warnings:
+            console.print(f"  - {warning}")
+    if report.success and not report.failures:
+        console.print(f"[green]Pipeline succeeded[/] in {seconds:.0f}s.")
+    else:
+        report.success = False
+        console.print("[red]Pipeline failed:[/]")
+        for failure in report.failures or ["see the Dagster run log"]:
+            console.print(f"  - {failure}")
+        console.print(
+            "Fix the data or code named above, then run again; loaded batches are not reloaded. "
+            f"Full log: DAGSTER_HOME={settings.dagster_home} dagster dev, run {result.run_id}."
+        )
+    return report

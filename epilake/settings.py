@@ -1,0 +1,121 @@
+"""The one configuration object.
+
+Every path, the Spark master and the secrets come from here. Defaults suit the embedded
+mode (everything under ``./data``); ``EPILAKE_*`` environment variables override them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+ENV_PREFIX = "EPILAKE_"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LOCAL_TIMEZONE = "Europe/Moscow"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(ENV_PREFIX + name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where everything lives and how to reach the engines."""
+
+    home: Path
+    landing: Path
+    lake: Path
+    warehouse: Path
+    jars_dir: Path
+    spark_master: str = "local[*]"
+    spark_remote: str | None = None
+    spark_shuffle_partitions: int = 8
+    pseudonym_secret: str = field(default="", repr=False)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    dbt_project_dir: Path = REPO_ROOT / "dbt"
+
+    @property
+    def dashboards_dir(self) -> Path:
+        return self.home / "dashboards"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def rejected_dir(self) -> Path:
+        """Landing files refused whole (conflicting re-deliveries) are kept here."""
+        return self.home / "rejected"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    def table_path(self, *parts: str) -> str:
+        """Location of a Delta table, e.g. ``table_path("silver", "lab_results")``."""
+        return str(self.lake.joinpath(*parts))
+
+    def export_env(self) -> dict[str, str]:
+        """The settings as ``EPILAKE_*`` variables, for subprocesses such as dbt."""
+        env = {
+            "EPILAKE_HOME": str(self.home),
+            "EPILAKE_LANDING": str(self.landing),
+            "EPILAKE_LAKE": str(self.lake),
+            "EPILAKE_WAREHOUSE": str(self.warehouse),
+            "EPILAKE_JARS_DIR": str(self.jars_dir),
+            "EPILAKE_SPARK_MASTER": self.spark_master,
+        }
+        if self.spark_remote:
+            env["EPILAKE_SPARK_REMOTE"] = self.spark_remote
+        return env
+
+
+def _pseudonym_secret(home: Path) -> str:
+    """The key of the pseudonymisation HMAC.
+
+    Taken from ``EPILAKE_PSEUDONYM_SECRET`` (or the file named by
+    ``EPILAKE_PSEUDONYM_SECRET_FILE``). In the embedded mode, when neither is set, a random
+    key is created once in ``<home>/secrets/pseudonym.key`` (mode 0600) so that keys stay
+    stable across runs of the same installation. It is never in the repository.
+    """
+    direct = _env("PSEUDONYM_SECRET")
+    if direct:
+        return direct
+    key_file = Path(_env("PSEUDONYM_SECRET_FILE") or home / "secrets" / "pseudonym.key")
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def _now() -> datetime:
+    override = _env("NOW")
+    if not override:
+        return datetime.now(UTC)
+    parsed = datetime.fromisoformat(override)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def get_settings() -> Settings:
+    """Build the settings from the environment (read at call time, never at import)."""
+    home = Path(_env("HOME", str(REPO_ROOT / "data"))).resolve()
+    return Settings(
+        home=home,
+        landing=Path(_env("LANDING", str(home / "landing"))).resolve(),
+        lake=Path(_env("LAKE", str(home / "lake"))).resolve(),
+        warehouse=Path(_env("WAREHOUSE", str(home / "warehouse.duckdb"))).resolve(),
+        jars_dir=Path(_env("JARS_DIR", str(REPO_ROOT / "jars" / "lib"))).resolve(),
+        spark_master=_env("SPARK_MASTER", "local[*]"),
+        spark_remote=_env("SPARK_REMOTE"),
+        spark_shuffle_partitions=int(_env("SPARK_SHUFFLE_PARTITIONS", "8")),
+        pseudonym_secret=_pseudonym_secret(home),
+        now=_now(),
+    )

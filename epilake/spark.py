@@ -1,0 +1,67 @@
+"""The Spark session factory: embedded by default, a cluster by configuration only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from epilake.settings import Settings
+
+DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
+DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+# Fallback when the local jar folder is missing and the machine has internet.
+DELTA_PACKAGE = "io.delta:delta-spark_4.2_2.13:4.4.0"
+
+
+class SparkSetupError(RuntimeError):
+    """Spark cannot start as configured; the message says how to fix it."""
+
+
+def delta_jars(jars_dir: Path) -> list[str]:
+    """The jar files Maven resolved for Delta (see ``make jars``)."""
+    if not jars_dir.is_dir():
+        return []
+    return sorted(str(p) for p in jars_dir.glob("*.jar"))
+
+
+def get_spark(settings: Settings, app_name: str = "epilake") -> SparkSession:
+    """Return the session for these settings, creating it on first use.
+
+    - ``EPILAKE_SPARK_REMOTE`` set: a Spark Connect session (the server must have Delta).
+    - otherwise ``EPILAKE_SPARK_MASTER`` (``local[*]`` by default, or a standalone
+      ``spark://host:7077`` URL) with the Delta jars from the local jar folder.
+    """
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = SparkSession.builder.appName(app_name)
+    if settings.spark_remote:
+        return builder.remote(settings.spark_remote).getOrCreate()
+
+    jars = delta_jars(settings.jars_dir)
+    builder = builder.master(settings.spark_master)
+    if jars:
+        builder = builder.config("spark.jars", ",".join(jars))
+    elif os.environ.get("EPILAKE_ALLOW_JAR_DOWNLOAD") == "1":
+        builder = builder.config("spark.jars.packages", DELTA_PACKAGE)
+    else:
+        raise SparkSetupError(
+            f"No Delta Lake jars in {settings.jars_dir}. Run `make jars` (Maven resolves them "
+            "once, then Spark runs offline), or set EPILAKE_ALLOW_JAR_DOWNLOAD=1 to let Spark "
+            "download them at start-up."
+        )
+    session = (
+        builder.config("spark.sql.extensions", DELTA_EXTENSION)
+        .config("spark.sql.catalog.spark_catalog", DELTA_CATALOG)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", os.environ.get("EPILAKE_SPARK_DRIVER_MEMORY", "4g"))
+        .config("spark.databricks.delta.schema.autoMerge.enabled", "false")
+        .config("spark.sql.warehouse.dir", str(settings.home / "spark-warehouse"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={settings.home}")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session

@@ -1,0 +1,237 @@
+"""Landing -> bronze + quarantine + audit for a line-oriented feed, shared by every feed job.
+
+A feed supplies its ``validate`` (landed lines -> lines with ``rule``/``reason``) and its
+``to_bronze``; everything else (skip, duplicate, conflict, whole-file quarantine, the
+reconciliation counts, idempotent writes) is the same for all feeds and lives here.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyarrow as pa
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from epilake.progress import progress
+from epilake.settings import Settings
+from spark_jobs.common import audit
+from spark_jobs.common.delta import insert_new_rows, read_table
+from spark_jobs.common.landing import LandingFile, decode_file, discover
+
+DEFAULT_CHUNK_LINES = 400_000
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """How one feed entity is validated and stored."""
+
+    feed: str
+    entity: str
+    bronze_schema: T.StructType
+    quarantine_schema: T.StructType
+    validate: Callable[[DataFrame, datetime], DataFrame]
+    to_bronze: Callable[[DataFrame, datetime], DataFrame]
+    to_quarantine: Callable[[DataFrame, datetime], DataFrame]
+
+
+@dataclass
+class IngestSummary:
+    feed: str
+    files_seen: int = 0
+    files_loaded: int = 0
+    files_duplicate: int = 0
+    files_conflict: int = 0
+    files_quarantined: int = 0
+    records_read: int = 0
+    records_accepted: int = 0
+    records_quarantined: int = 0
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.records_read == self.records_accepted + self.records_quarantined
+
+
+def relative_source(settings: Settings, file: LandingFile) -> str:
+    """The landing path relative to the landing root (it carries no identifier)."""
+    return file.path.relative_to(settings.landing).as_posix()
+
+
+def _load_audit_state(spark: SparkSession, settings: Settings, feed: str) -> audit.AuditState:
+    rows = (
+        read_table(spark, settings.table_path(*audit.AUDIT_TABLE), audit.AUDIT_SCHEMA)
+        .where(F.col("feed") == feed)
+        .select("file_name", "source_file", "sha256", "status")
+        .collect()
+    )
+    state = audit.AuditState()
+    for row in rows:
+        state.seen_paths.add(row["source_file"])
+        if row["status"] == audit.FileStatus.LOADED:
+            state.loaded[row["file_name"]] = (row["sha256"], row["source_file"])
+    return state
+
+
+def _keep_aside(settings: Settings, file: LandingFile, source: str) -> str:
+    target = settings.rejected_dir / source
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(file.path, target)
+    return str(target)
+
+
+def _lines_table(rows: list[tuple]) -> pa.Table:
+    return pa.table(
+        {
+            "_delivery_date": pa.array([r[0] for r in rows], pa.date32()),
+            "_batch_id": pa.array([r[1] for r in rows], pa.string()),
+            "_source_file": pa.array([r[2] for r in rows], pa.string()),
+            "_line": pa.array([r[3] for r in rows], pa.int32()),
+            "raw": pa.array([r[4] for r in rows], pa.string()),
+        }
+    )
+
+
+class FeedIngestor:
+    """Loads new landing files of one feed entity into bronze and quarantine, with audit."""
+
+    def __init__(self, spark: SparkSession, settings: Settings, spec: FeedSpec,
+                 chunk_lines: int = DEFAULT_CHUNK_LINES) -> None:
+        self.spark = spark
+        self.settings = settings
+        self.spec = spec
+        self.chunk_lines = chunk_lines
+        self.ingested_at = datetime.now(UTC).replace(microsecond=0)
+        self.summary = IngestSummary(feed=spec.feed)
+        self._audit_rows: list[audit.AuditRow] = []
+        self._pending: list[audit.AuditRow] = []
+        self._lines: list[tuple] = []
+        self._file_quarantine: list[tuple] = []
+
+    # -- paths -----------------------------------------------------------------------------
+    @property
+    def bronze_path(self) -> str:
+        return self.settings.table_path("bronze", self.spec.feed, self.spec.entity)
+
+    @property
+    def quarantine_path(self) -> str:
+        return self.settings.table_path("quarantine", self.spec.feed)
+
+    # -- the run ---------------------------------------------------------------------------
+    def run(self, files: Iterable[LandingFile] | None = None) -> IngestSummary:
+        files = list(discover(self.settings.landing, self.spec.feed) if files is None else files)
+        state = _load_audit_state(self.spark, self.settings, self.spec.feed)
+        new_files = [f for f in files if relative_source(self.settings, f) not in state.seen_paths]
+        self.summary.files_seen = len(files)
+        for file in progress(new_files, f"{self.spec.feed}: reading landing files"):
+            self._take(file, state)
+            if len(self._lines) >= self.chunk_lines:
+                self._flush()
+        self._flush()
+        return self.summary
+
+    def _take(self, file: LandingFile, state: audit.AuditState) -> None:
+        source = relative_source(self.settings, file)
+        decoded = decode_file(file.path, file.compressed)
+        row = audit.AuditRow(
+            feed=self.spec.feed, file_name=file.file_name, source_file=source,
+            delivery_date=file.delivery_date, batch_id=file.batch_id,
+            bytes=decoded.size_bytes, sha256=decoded.sha256, status=audit.FileStatus.LOADED,
+            ingested_at=self.ingested_at,
+        )
+        status, message = audit.plan_file(state, file.file_name, source, decoded.sha256)
+        if status is None and (file.naming_error or decoded.error):
+            status = audit.FileStatus.FILE_QUARANTINED
+            rule = "bad_file_name" if file.naming_error else decoded.rule
+            reason = file.naming_error or decoded.error
+            kept = _keep_aside(self.settings, file, source)
+            message = f"{source}: {reason}; whole file quarantined, copy kept at {kept}"
+            self._file_quarantine.append((file.delivery_date, file.batch_id, source, rule, reason))
+        if status is not None:
+            if status is audit.FileStatus.CONFLICT_REJECTED:
+                kept = _keep_aside(self.settings, file, source)
+                message = f"{message} Copy kept at {kept}."
+            row.status, row.message = status, message
+            self._record(row)
+            return
+        state.remember_loaded(file.file_name, decoded.sha256, source)
+        assert decoded.lines is not None
+        row.records_read = len(decoded.lines)
+        self._pending.append(row)
+        self._lines.extend(
+            (file.delivery_date, file.batch_id, source, number, text)
+            for number, text in enumerate(decoded.lines, start=1)
+        )
+
+    def _record(self, row: audit.AuditRow) -> None:
+        counter = {
+            audit.FileStatus.LOADED: "files_loaded",
+            audit.FileStatus.DUPLICATE_SKIPPED: "files_duplicate",
+            audit.FileStatus.CONFLICT_REJECTED: "files_conflict",
+            audit.FileStatus.FILE_QUARANTINED: "files_quarantined",
+        }[row.status]
+        setattr(self.summary, counter, getattr(self.summary, counter) + 1)
+        self.summary.records_read += row.records_read
+        self.summary.records_accepted += row.records_accepted
+        self.summary.records_quarantined += row.records_quarantined
+        if row.message and row.status is not audit.FileStatus.LOADED:
+            self.summary.messages.append(row.message)
+        self._audit_rows.append(row)
+
+    def _flush(self) -> None:
+        """Write the lines gathered so far; the audit is written last, so a crash re-loads."""
+        if self._lines:
+            self._write_records()
+        if self._file_quarantine:
+            rows = [
+                (d, b, s, None, "file", None, None, rule, reason, self.ingested_at)
+                for d, b, s, rule, reason in self._file_quarantine
+            ]
+            frame = self.spark.createDataFrame(rows, self.spec.quarantine_schema)
+            self._write_quarantine(frame)
+            self._file_quarantine = []
+        if self._audit_rows:
+            frame = self.spark.createDataFrame(
+                [r.as_tuple() for r in self._audit_rows], audit.AUDIT_SCHEMA
+            )
+            frame.write.format("delta").mode("append").save(
+                self.settings.table_path(*audit.AUDIT_TABLE)
+            )
+            self._audit_rows = []
+
+    def _write_records(self) -> None:
+        lines = self.spark.createDataFrame(_lines_table(self._lines))
+        validated = self.spec.validate(lines, self.settings.now).persist()
+        try:
+            counts = {
+                row["_source_file"]: (row["accepted"], row["quarantined"])
+                for row in validated.groupBy("_source_file")
+                .agg(
+                    F.count_if(F.col("rule").isNull()).alias("accepted"),
+                    F.count_if(F.col("rule").isNotNull()).alias("quarantined"),
+                )
+                .collect()
+            }
+            insert_new_rows(
+                self.spark, self.bronze_path, self.spec.to_bronze(validated, self.ingested_at),
+                keys=("_source_file", "_line"), schema=self.spec.bronze_schema,
+                partition_by=("_delivery_date",),
+            )
+            self._write_quarantine(self.spec.to_quarantine(validated, self.ingested_at))
+        finally:
+            validated.unpersist()
+        for row in self._pending:
+            row.records_accepted, row.records_quarantined = counts.get(row.source_file, (0, 0))
+            self._record(row)
+        self._pending = []
+        self._lines = []
+
+    def _write_quarantine(self, frame: DataFrame) -> None:
+        insert_new_rows(
+            self.spark, self.quarantine_path, frame,
+            keys=("_source_file", "_line", "entity"), schema=self.spec.quarantine_schema,
+        )
