@@ -61,9 +61,7 @@ def build_tests_view(rows: list[TestsDay], run_id: str | None = None) -> dict:
 
     def total(counts: dict, days_back: int) -> int:
         end = as_of - timedelta(days=days_back)
-        return sum(
-            v for (day, _), v in counts.items() if end - timedelta(days=6) <= day <= end
-        )
+        return sum(v for (day, _), v in counts.items() if end - timedelta(days=6) <= day <= end)
 
     previous_positivity = safe_positivity(as_of - timedelta(days=7))
     tiles = {

@@ -52,7 +52,7 @@ def _chart(series: list[dict]) -> str:
             bars.append(
                 f'<rect x="{PAD + i * step:.1f}" y="{y:.1f}" width="{max(step - 1, 0.5):.1f}" '
                 f'height="{h:.1f}" fill="{COLOURS[test_type]}"><title>{day["date"]} '
-                f'{test_type}: {_plain(day[f"tests_{test_type}"])}</title></rect>'
+                f"{test_type}: {_plain(day[f'tests_{test_type}'])}</title></rect>"
             )
         if day["pcr_positivity_7d"] is not None:
             py = HEIGHT - PAD - inner_h * min(day["pcr_positivity_7d"], 100) / 100
@@ -65,7 +65,7 @@ def _chart(series: list[dict]) -> str:
     )
     axis = (
         f'<text x="{PAD}" y="{PAD - 10}" class="axis">tests per day (max {top:,})</text>'
-        f'<text x="{WIDTH - PAD}" y="{PAD - 10}" class="axis" text-anchor="end">PCR positivity, 0–100%</text>'
+        f'<text x="{WIDTH - PAD}" y="{PAD - 10}" class="axis" text-anchor="end">PCR positivity, 0-100%</text>'
         f'<text x="{PAD}" y="{HEIGHT - PAD + 18}" class="axis">{series[0]["date"]}</text>'
         f'<text x="{WIDTH - PAD}" y="{HEIGHT - PAD + 18}" class="axis" text-anchor="end">{series[-1]["date"]}</text>'
         f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" stroke="#555"/>'
@@ -83,7 +83,9 @@ def _plain(value) -> str:
 
 
 def _describe(series: list[dict]) -> str:
-    peak = max(series, key=lambda d: sum(d[f"tests_{t}"] or 0 for t in ("pcr", "antigen", "antibody")))
+    peak = max(
+        series, key=lambda d: sum(d[f"tests_{t}"] or 0 for t in ("pcr", "antigen", "antibody"))
+    )
     last = series[-1]
     return (
         f"{len(series)} days from {series[0]['date']} to {last['date']}. The busiest day was "
@@ -95,8 +97,16 @@ def _describe(series: list[dict]) -> str:
 def _table(recent: list[dict]) -> str:
     head = "".join(
         f"<th scope='col'>{h}</th>"
-        for h in ("Date", "PCR tests", "PCR positive", "Antigen tests", "Antigen positive",
-                  "Antibody tests", "Antibody positive", "PCR positivity (7 days)")
+        for h in (
+            "Date",
+            "PCR tests",
+            "PCR positive",
+            "Antigen tests",
+            "Antigen positive",
+            "Antibody tests",
+            "Antibody positive",
+            "PCR positivity (7 days)",
+        )
     )
     rows = "".join(
         "<tr>"
@@ -114,9 +124,7 @@ def _table(recent: list[dict]) -> str:
 
 def render_page(view: dict) -> str:
     tiles = view["tiles"]
-    legend = "".join(
-        f'<span><i style="background:{c}"></i>{n}</span>' for n, c in COLOURS.items()
-    )
+    legend = "".join(f'<span><i style="background:{c}"></i>{n}</span>' for n, c in COLOURS.items())
     data = json.dumps(view, separators=(",", ":")).replace("</", "<\\/")
     return f"""<!doctype html>
 <html lang="en">

@@ -25,10 +25,19 @@ def main() -> None:
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default="2020-03-01", show_default=True)
 @click.option("--days", type=click.IntRange(min=7), default=120, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
-@click.option("--dirt", type=click.FloatRange(0, 0.2), default=0.01, show_default=True,
-              help="Share of records given a realistic fault (0 gives clean feeds).")
-@click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="Landing folder to write the feeds into.")
+@click.option(
+    "--dirt",
+    type=click.FloatRange(0, 0.2),
+    default=0.01,
+    show_default=True,
+    help="Share of records given a realistic fault (0 gives clean feeds).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Landing folder to write the feeds into.",
+)
 def generate(patients: int, start, days: int, seed: int, dirt: float, out: Path) -> None:
     """Write synthetic feeds per FEEDS.md into a landing folder, plus ``_truth/``."""
     from epilake.generator import LabFeedConfig, generate_lab_feed
@@ -39,8 +48,13 @@ def generate(patients: int, start, days: int, seed: int, dirt: float, out: Path)
             "(or remove this one) to generate again."
         )
     began = time.perf_counter()
-    config = LabFeedConfig(patients=patients, start=date.fromisoformat(start.strftime("%Y-%m-%d")),
-                           days=days, seed=seed, dirt=dirt)
+    config = LabFeedConfig(
+        patients=patients,
+        start=date.fromisoformat(start.strftime("%Y-%m-%d")),
+        days=days,
+        seed=seed,
+        dirt=dirt,
+    )
     truth = generate_lab_feed(out, config)
     console.print(
         f"[green]Generated[/] lab feed: {truth.records_written:,} records in "
@@ -50,10 +64,18 @@ def generate(patients: int, start, days: int, seed: int, dirt: float, out: Path)
 
 
 @main.command()
-@click.option("--landing", type=click.Path(path_type=Path, exists=True, file_okay=False),
-              required=True, help="Landing folder holding <feed>/<YYYY-MM-DD>/<batch files>.")
-@click.option("--home", type=click.Path(path_type=Path), required=True,
-              help="Output folder: lake, warehouse.duckdb, dashboards, reports.")
+@click.option(
+    "--landing",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    required=True,
+    help="Landing folder holding <feed>/<YYYY-MM-DD>/<batch files>.",
+)
+@click.option(
+    "--home",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output folder: lake, warehouse.duckdb, dashboards, reports.",
+)
 def run(landing: Path, home: Path) -> None:
     """Run the whole pipeline (the Dagster job ``epilake_pipeline``) over a landing folder."""
     os.environ["EPILAKE_LANDING"] = str(landing.resolve())
@@ -66,8 +88,13 @@ def run(landing: Path, home: Path) -> None:
 
 @main.command()
 @click.argument("query")
-@click.option("--format", "output_format", type=click.Choice(["table", "csv", "parquet"]),
-              default="table", show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "parquet"]),
+    default="table",
+    show_default=True,
+)
 @click.option("--out", type=click.Path(path_type=Path), help="File for csv/parquet output.")
 def sql(query: str, output_format: str, out: Path | None) -> None:
     """Run a read-only SQL query against warehouse.duckdb."""

@@ -30,7 +30,9 @@ def load_delta(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(f"LOAD '{delta_extension_path()}'")
 
 
-def connect(database: str | Path = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    database: str | Path = ":memory:", read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection that reads Delta tables and never downloads extensions."""
     connection = duckdb.connect(
         str(database), read_only=read_only, config={"autoinstall_known_extensions": False}

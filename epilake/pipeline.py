@@ -67,7 +67,8 @@ def run_pipeline(console: Console | None = None) -> RunReport:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             mat = event.event_specific_data.materialization
             figures = ", ".join(
-                f"{k}={_metadata_value(v)}" for k, v in mat.metadata.items()
+                f"{k}={_metadata_value(v)}"
+                for k, v in mat.metadata.items()
                 if k not in ("path", "dagster_dbt/select", "unique_id")
                 and not k.startswith("dagster")
             )

@@ -15,7 +15,9 @@ def run_query(query: str, output_format: str, out: Path | None, console: Console
     """Print a query's result as a table, or write it as CSV/Parquet."""
     warehouse = get_settings().warehouse
     if not warehouse.exists():
-        raise SystemExit(f"No warehouse at {warehouse}: run `epilake run` first (or set EPILAKE_HOME).")
+        raise SystemExit(
+            f"No warehouse at {warehouse}: run `epilake run` first (or set EPILAKE_HOME)."
+        )
     with connect(warehouse, read_only=True) as connection:
         relation = connection.sql(query)
         if output_format == "table":

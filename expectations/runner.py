@@ -9,6 +9,7 @@ from functools import cache
 import great_expectations as gx
 from great_expectations.core.result_format import ResultFormat
 from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.expectations.metadata_types import FailureSeverity
 from pyspark.sql import DataFrame
 
 EXAMPLES = 5
@@ -39,7 +40,7 @@ class SuiteOutcome:
 
     @property
     def blocking_failures(self) -> list[FailedExpectation]:
-        return [f for f in self.failures if f.severity == "critical"]
+        return [f for f in self.failures if f.severity == FailureSeverity.CRITICAL.value]
 
     @property
     def passed(self) -> bool:
@@ -57,7 +58,7 @@ def _context() -> gx.data_context.AbstractDataContext:
 def validate_dataframe(frame: DataFrame, suite: gx.ExpectationSuite) -> SuiteOutcome:
     """Validate a whole Spark DataFrame against ``suite`` (GX's Spark execution engine)."""
     context = _context()
-    name = f"{suite.name}"
+    name = suite.name
     try:
         source = context.data_sources.get(name)
     except (KeyError, ValueError):
@@ -82,11 +83,11 @@ def validate_dataframe(frame: DataFrame, suite: gx.ExpectationSuite) -> SuiteOut
             FailedExpectation(
                 expectation=config.type,
                 column=config.kwargs.get("column") or config.kwargs.get("column_A"),
-                severity=str(getattr(config, "severity", "critical").value
-                             if hasattr(getattr(config, "severity", None), "value")
-                             else getattr(config, "severity", "critical")),
+                severity=FailureSeverity(config.severity).value,
                 unexpected_count=details.get("unexpected_count"),
-                examples=[str(v) for v in (details.get("partial_unexpected_list") or [])[:EXAMPLES]],
+                examples=[
+                    str(v) for v in (details.get("partial_unexpected_list") or [])[:EXAMPLES]
+                ],
             )
         )
     return SuiteOutcome(

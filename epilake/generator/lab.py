@@ -84,7 +84,9 @@ class Version:
             }
         if self.value is not None:
             resource["valueQuantity"] = {
-                "value": self.value, "unit": "BAU/mL", "system": "http://unitsofmeasure.org",
+                "value": self.value,
+                "unit": "BAU/mL",
+                "system": "http://unitsofmeasure.org",
                 "code": "[BAU]/mL",
             }
         return resource
@@ -123,7 +125,9 @@ def _simulate(config: LabFeedConfig, rng: random.Random) -> list[Version]:
         for _ in range(_poisson(rng, expected)):
             sequence += 1
             version = _new_result(config, rng, day, intensity, sequence)
-            versions.extend(v for v in _with_revisions(rng, version, config.dirt) if v.delivery <= last_day)
+            versions.extend(
+                v for v in _with_revisions(rng, version, config.dirt) if v.delivery <= last_day
+            )
     return versions
 
 
@@ -138,11 +142,15 @@ def _poisson(rng: random.Random, mean: float) -> int:
     return count
 
 
-def _new_result(config: LabFeedConfig, rng: random.Random, day: date, intensity: float,
-                sequence: int) -> Version:
+def _new_result(
+    config: LabFeedConfig, rng: random.Random, day: date, intensity: float, sequence: int
+) -> Version:
     test_type = rng.choices([t for t, _ in TEST_MIX], weights=[w for _, w in TEST_MIX])[0]
-    group = {"pcr": codes.PCR_CODES, "antigen": codes.ANTIGEN_CODES,
-             "antibody": codes.ANTIBODY_CODES}[test_type]
+    group = {
+        "pcr": codes.PCR_CODES,
+        "antigen": codes.ANTIGEN_CODES,
+        "antibody": codes.ANTIBODY_CODES,
+    }[test_type]
     loinc = rng.choice(group)
     collected = datetime(day.year, day.month, day.day, tzinfo=MSK) + timedelta(
         minutes=rng.randint(7 * 60, 21 * 60)
@@ -162,9 +170,16 @@ def _new_result(config: LabFeedConfig, rng: random.Random, day: date, intensity:
         result_id=f"obs-{config.seed}-{sequence:08d}",
         patient_id=str(7_700_000_000 + rng.randrange(config.patients)),
         accession=f"ACC{sequence:09d}",
-        test_type=test_type, loinc=loinc, status="final", result_code=result_code,
-        value=value, collected=collected, issued=issued, last_updated=issued,
-        delivery=issued.date(), lab_id=rng.choice(LABS),
+        test_type=test_type,
+        loinc=loinc,
+        status="final",
+        result_code=result_code,
+        value=value,
+        collected=collected,
+        issued=issued,
+        last_updated=issued,
+        delivery=issued.date(),
+        lab_id=rng.choice(LABS),
     )
 
 
@@ -247,8 +262,15 @@ def generate_lab_feed(out: Path, config: LabFeedConfig) -> LabTruth:
             for number, version in enumerate(chunk, start=1):
                 version.file, version.line = relative, number
                 if version.fault:
-                    truth.faults.append(Fault(version.fault, relative, number, version.result_id,
-                                              RECORD_FAULTS[version.fault]))
+                    truth.faults.append(
+                        Fault(
+                            version.fault,
+                            relative,
+                            number,
+                            version.result_id,
+                            RECORD_FAULTS[version.fault],
+                        )
+                    )
             body = "".join(_serialise(v) + "\n" for v in chunk).encode("utf-8")
             payload = gzip.compress(body, mtime=0) if compressed else body
             written.append((out / relative, payload))
@@ -265,8 +287,13 @@ def generate_lab_feed(out: Path, config: LabFeedConfig) -> LabTruth:
     return truth
 
 
-def _file_faults(out: Path, written: list[tuple[Path, bytes]], versions: list[Version],
-                 truth: LabTruth, rng: random.Random) -> list[tuple[Path, bytes]]:
+def _file_faults(
+    out: Path,
+    written: list[tuple[Path, bytes]],
+    versions: list[Version],
+    truth: LabTruth,
+    rng: random.Random,
+) -> list[tuple[Path, bytes]]:
     """A byte-identical re-delivery, a conflicting one, and one truncated gzip file."""
     extra = []
     later = written[-1][0].parent.name
@@ -274,13 +301,27 @@ def _file_faults(out: Path, written: list[tuple[Path, bytes]], versions: list[Ve
     source, payload = originals[rng.randrange(len(originals) // 2)]
     duplicate = out / "lab" / later / source.name
     extra.append((duplicate, payload))
-    truth.faults.append(Fault("redelivered_identical", duplicate.relative_to(out).as_posix(), None,
-                              None, "duplicate_skipped"))
+    truth.faults.append(
+        Fault(
+            "redelivered_identical",
+            duplicate.relative_to(out).as_posix(),
+            None,
+            None,
+            "duplicate_skipped",
+        )
+    )
     source, payload = originals[rng.randrange(len(originals) // 2, len(originals))]
     conflict = out / "lab" / later / source.name
     extra.append((conflict, payload + b"\n" if not source.name.endswith(".gz") else payload[:-1]))
-    truth.faults.append(Fault("redelivered_conflicting", conflict.relative_to(out).as_posix(), None,
-                              None, "conflict_rejected"))
+    truth.faults.append(
+        Fault(
+            "redelivered_conflicting",
+            conflict.relative_to(out).as_posix(),
+            None,
+            None,
+            "conflict_rejected",
+        )
+    )
     gz_files = [i for i, (p, _) in enumerate(written) if p.name.endswith(".gz")]
     if gz_files:
         index = gz_files[rng.randrange(len(gz_files))]
@@ -329,8 +370,9 @@ def _write_truth(folder: Path, truth: LabTruth, config: LabFeedConfig) -> None:
         writer = csv.writer(handle)
         writer.writerow(["kind", "file", "line", "record_id", "expected"])
         for fault in truth.faults:
-            writer.writerow([fault.kind, fault.file, fault.line or "", fault.record_id or "",
-                             fault.expected])
+            writer.writerow(
+                [fault.kind, fault.file, fault.line or "", fault.record_id or "", fault.expected]
+            )
     summary = {
         "config": {k: str(v) for k, v in asdict(config).items()},
         "records_written": truth.records_written,

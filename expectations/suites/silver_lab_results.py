@@ -13,10 +13,26 @@ ERROR = FailureSeverity.CRITICAL  # blocks promotion
 WARN = FailureSeverity.WARNING  # recorded only
 
 COLUMNS = [
-    "result_id", "accession_key", "patient_key", "status", "is_retracted", "loinc_code",
-    "test_type", "result_code", "result_value", "result_unit", "is_positive", "collected_at",
-    "issued_at", "specimen_date", "lab_id", "version_at", "_delivery_date", "_source_file",
-    "_line", "_ingested_at",
+    "result_id",
+    "accession_key",
+    "patient_key",
+    "status",
+    "is_retracted",
+    "loinc_code",
+    "test_type",
+    "result_code",
+    "result_value",
+    "result_unit",
+    "is_positive",
+    "collected_at",
+    "issued_at",
+    "specimen_date",
+    "lab_id",
+    "version_at",
+    "_delivery_date",
+    "_source_file",
+    "_line",
+    "_ingested_at",
 ]
 
 
@@ -26,11 +42,21 @@ def build_suite() -> gx.ExpectationSuite:
     expectations = [
         # conformance
         e.ExpectTableColumnsToMatchSet(column_set=COLUMNS, exact_match=True, severity=ERROR),
-        e.ExpectColumnValuesToBeInSet(column="loinc_code", value_set=sorted(codes.TEST_TYPE_BY_LOINC), severity=ERROR),
-        e.ExpectColumnValuesToBeInSet(column="test_type", value_set=list(codes.TEST_TYPES), severity=ERROR),
-        e.ExpectColumnValuesToBeInSet(column="status", value_set=list(codes.STATUSES), severity=ERROR),
-        e.ExpectColumnValuesToBeInSet(column="result_code", value_set=list(codes.RESULT_CODES), severity=ERROR),
-        e.ExpectColumnValuesToMatchRegex(column="patient_key", regex=r"^[0-9a-f]{64}$", severity=ERROR),
+        e.ExpectColumnValuesToBeInSet(
+            column="loinc_code", value_set=sorted(codes.TEST_TYPE_BY_LOINC), severity=ERROR
+        ),
+        e.ExpectColumnValuesToBeInSet(
+            column="test_type", value_set=list(codes.TEST_TYPES), severity=ERROR
+        ),
+        e.ExpectColumnValuesToBeInSet(
+            column="status", value_set=list(codes.STATUSES), severity=ERROR
+        ),
+        e.ExpectColumnValuesToBeInSet(
+            column="result_code", value_set=list(codes.RESULT_CODES), severity=ERROR
+        ),
+        e.ExpectColumnValuesToMatchRegex(
+            column="patient_key", regex=r"^[0-9a-f]{64}$", severity=ERROR
+        ),
         # completeness
         e.ExpectColumnValuesToNotBeNull(column="result_id", severity=ERROR),
         e.ExpectColumnValuesToNotBeNull(column="patient_key", severity=ERROR),
@@ -48,7 +74,9 @@ def build_suite() -> gx.ExpectationSuite:
             column_A="issued_at", column_B="collected_at", or_equal=True, severity=ERROR
         ),
         e.ExpectColumnValuesToBeBetween(
-            column="result_value", min_value=0, max_value=thresholds.MAX_PLAUSIBLE_IGG_BAU_ML,
+            column="result_value",
+            min_value=0,
+            max_value=thresholds.MAX_PLAUSIBLE_IGG_BAU_ML,
             severity=ERROR,
         ),
     ]

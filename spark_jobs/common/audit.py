@@ -97,11 +97,13 @@ class AuditState:
         self.loaded[file_name] = (sha256, source_file)
 
 
-def plan_file(state: AuditState, file_name: str, source_file: str, sha256: str) -> tuple[FileStatus | None, str | None]:
+def plan_file(
+    state: AuditState, file_name: str, source_file: str, sha256: str
+) -> tuple[FileStatus | None, str | None]:
     """Decide what a delivered file is, given what was loaded before.
 
-    Returns ``(None, None)`` for a file to load, else the status to record and why. A path
-    already audited returns ``(DUPLICATE_SKIPPED, None)`` and must not be audited again.
+    Returns ``(None, None)`` for a file to load, else the status to record and why. (A path
+    already in the audit is not planned at all: the caller skips it.)
     """
     if file_name in state.loaded:
         loaded_sha, loaded_path = state.loaded[file_name]

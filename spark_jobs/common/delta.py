@@ -49,12 +49,7 @@ def insert_new_rows(
             literals = sorted({f"'{row[column]}'" for row in values})
             if literals:
                 condition += f" AND t.`{column}` IN ({', '.join(literals)})"
-    (
-        table.alias("t")
-        .merge(rows.alias("s"), condition)
-        .whenNotMatchedInsertAll()
-        .execute()
-    )
+    (table.alias("t").merge(rows.alias("s"), condition).whenNotMatchedInsertAll().execute())
 
 
 def table_version(spark: SparkSession, path: str) -> int | None:

@@ -99,8 +99,13 @@ def _lines_table(rows: list[tuple]) -> pa.Table:
 class FeedIngestor:
     """Loads new landing files of one feed entity into bronze and quarantine, with audit."""
 
-    def __init__(self, spark: SparkSession, settings: Settings, spec: FeedSpec,
-                 chunk_lines: int = DEFAULT_CHUNK_LINES) -> None:
+    def __init__(
+        self,
+        spark: SparkSession,
+        settings: Settings,
+        spec: FeedSpec,
+        chunk_lines: int = DEFAULT_CHUNK_LINES,
+    ) -> None:
         self.spark = spark
         self.settings = settings
         self.spec = spec
@@ -138,9 +143,14 @@ class FeedIngestor:
         source = relative_source(self.settings, file)
         decoded = decode_file(file.path, file.compressed)
         row = audit.AuditRow(
-            feed=self.spec.feed, file_name=file.file_name, source_file=source,
-            delivery_date=file.delivery_date, batch_id=file.batch_id,
-            bytes=decoded.size_bytes, sha256=decoded.sha256, status=audit.FileStatus.LOADED,
+            feed=self.spec.feed,
+            file_name=file.file_name,
+            source_file=source,
+            delivery_date=file.delivery_date,
+            batch_id=file.batch_id,
+            bytes=decoded.size_bytes,
+            sha256=decoded.sha256,
+            status=audit.FileStatus.LOADED,
             ingested_at=self.ingested_at,
         )
         status, message = audit.plan_file(state, file.file_name, source, decoded.sha256)
@@ -217,8 +227,11 @@ class FeedIngestor:
                 .collect()
             }
             insert_new_rows(
-                self.spark, self.bronze_path, self.spec.to_bronze(validated, self.ingested_at),
-                keys=("_source_file", "_line"), schema=self.spec.bronze_schema,
+                self.spark,
+                self.bronze_path,
+                self.spec.to_bronze(validated, self.ingested_at),
+                keys=("_source_file", "_line"),
+                schema=self.spec.bronze_schema,
                 partition_by=("_delivery_date",),
             )
             self._write_quarantine(self.spec.to_quarantine(validated, self.ingested_at))
@@ -232,6 +245,9 @@ class FeedIngestor:
 
     def _write_quarantine(self, frame: DataFrame) -> None:
         insert_new_rows(
-            self.spark, self.quarantine_path, frame,
-            keys=("_source_file", "_line", "entity"), schema=self.spec.quarantine_schema,
+            self.spark,
+            self.quarantine_path,
+            frame,
+            keys=("_source_file", "_line", "entity"),
+            schema=self.spec.quarantine_schema,
         )

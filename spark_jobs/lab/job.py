@@ -9,14 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from epilake.settings import Settings, get_settings
 from epilake.spark import get_spark
 from spark_jobs.common import audit
-from spark_jobs.common.delta import ensure_table, read_table
+from spark_jobs.common.delta import ensure_table, read_table, table_version
 from spark_jobs.common.ingest import FeedIngestor, FeedSpec, IngestSummary
 from spark_jobs.lab import schemas, transforms
 
@@ -73,7 +72,7 @@ def promote_to_silver(spark: SparkSession, settings: Settings) -> SilverSummary:
     table = ensure_table(spark, silver_path, schemas.SILVER_LAB_RESULTS)
     if not pending:
         total = spark.read.format("delta").load(silver_path).count()
-        return SilverSummary(0, 0, total, _version(table))
+        return SilverSummary(0, 0, total, table_version(spark, silver_path))
 
     files = [row["source_file"] for row in pending]
     dates = sorted({row["delivery_date"] for row in pending})
@@ -96,16 +95,14 @@ def promote_to_silver(spark: SparkSession, settings: Settings) -> SilverSummary:
         updates.unpersist()
     promoted_at = datetime.now(UTC).replace(microsecond=0)
     spark.createDataFrame(
-        [(FEED, transforms.ENTITY, row["source_file"], row["delivery_date"], promoted_at)
-         for row in pending],
+        [
+            (FEED, transforms.ENTITY, row["source_file"], row["delivery_date"], promoted_at)
+            for row in pending
+        ],
         audit.PROMOTIONS_SCHEMA,
     ).write.format("delta").mode("append").save(promotions_path)
     total = spark.read.format("delta").load(silver_path).count()
-    return SilverSummary(len(files), rows_in, total, _version(table))
-
-
-def _version(table: DeltaTable) -> int:
-    return table.history(1).collect()[0]["version"]
+    return SilverSummary(len(files), rows_in, total, table_version(spark, silver_path))
 
 
 def main() -> None:

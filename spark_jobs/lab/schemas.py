@@ -28,7 +28,10 @@ OBSERVATION = T.StructType(
             "identifier",
             T.ArrayType(
                 T.StructType(
-                    [T.StructField("system", T.StringType()), T.StructField("value", T.StringType())]
+                    [
+                        T.StructField("system", T.StringType()),
+                        T.StructField("value", T.StringType()),
+                    ]
                 )
             ),
         ),

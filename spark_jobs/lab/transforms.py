@@ -18,14 +18,13 @@ from spark_jobs.lab.schemas import CORRUPT_RECORD, OBSERVATION
 
 ENTITY = "observations"
 # FHIR R4 dateTime / instant: a date, or a date and time that carries its offset.
-FHIR_DATETIME_PATTERN = (
-    r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$"
-)
+FHIR_DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$"
 
 
 def _first_code(concept: Column, system: str) -> Column:
     """The code of the first coding in ``system`` of a CodeableConcept, else null."""
-    return F.filter(concept["coding"], lambda c: c["system"] == system)[0]["code"]
+    # F.get tolerates an empty array (plain [0] raises under ANSI mode).
+    return F.get(F.filter(concept["coding"], lambda c: c["system"] == system), 0)["code"]
 
 
 def _parse_timestamp(column: Column) -> Column:
@@ -62,15 +61,20 @@ def _rules(now: datetime) -> list[tuple[str, Column, Column]]:
         (
             "wrong_resource_type",
             F.coalesce(obs["resourceType"], F.lit("")) != "Observation",
-            F.concat(F.lit("resourceType is "), F.coalesce(obs["resourceType"], F.lit("missing")),
-                     F.lit(", expected Observation")),
+            F.concat(
+                F.lit("resourceType is "),
+                F.coalesce(obs["resourceType"], F.lit("missing")),
+                F.lit(", expected Observation"),
+            ),
         ),
         ("missing_id", obs["id"].isNull() | (F.trim(obs["id"]) == ""), F.lit("id is missing")),
         (
             "invalid_last_updated",
             F.col("version_at").isNull(),
-            F.concat(F.lit("meta.lastUpdated is missing or not a FHIR instant: "),
-                     F.coalesce(obs["meta"]["lastUpdated"], F.lit("null"))),
+            F.concat(
+                F.lit("meta.lastUpdated is missing or not a FHIR instant: "),
+                F.coalesce(obs["meta"]["lastUpdated"], F.lit("null")),
+            ),
         ),
         (
             "unknown_status",
@@ -88,20 +92,25 @@ def _rules(now: datetime) -> list[tuple[str, Column, Column]]:
         (
             "invalid_subject",
             ~obs["subject"]["reference"].rlike(codes.PATIENT_REFERENCE_PATTERN),
-            F.concat(F.lit("subject.reference is not Patient/<digits>: "),
-                     obs["subject"]["reference"]),
+            F.concat(
+                F.lit("subject.reference is not Patient/<digits>: "), obs["subject"]["reference"]
+            ),
         ),
         (
             "invalid_effective_datetime",
             collected.isNull(),
-            F.concat(F.lit("effectiveDateTime is missing or not a FHIR dateTime: "),
-                     F.coalesce(obs["effectiveDateTime"], F.lit("null"))),
+            F.concat(
+                F.lit("effectiveDateTime is missing or not a FHIR dateTime: "),
+                F.coalesce(obs["effectiveDateTime"], F.lit("null")),
+            ),
         ),
         (
             "invalid_issued",
             issued.isNull(),
-            F.concat(F.lit("issued is missing or not a FHIR instant: "),
-                     F.coalesce(obs["issued"], F.lit("null"))),
+            F.concat(
+                F.lit("issued is missing or not a FHIR instant: "),
+                F.coalesce(obs["issued"], F.lit("null")),
+            ),
         ),
         (
             "collected_in_future",
@@ -111,14 +120,21 @@ def _rules(now: datetime) -> list[tuple[str, Column, Column]]:
         (
             "collected_after_issued",
             collected > issued,
-            F.concat(F.lit("effectiveDateTime "), obs["effectiveDateTime"],
-                     F.lit(" after issued "), obs["issued"]),
+            F.concat(
+                F.lit("effectiveDateTime "),
+                obs["effectiveDateTime"],
+                F.lit(" after issued "),
+                obs["issued"],
+            ),
         ),
         (
             "missing_value",
             status.isin(*codes.RESULT_STATUSES) & ~has_result_value,
-            F.concat(F.lit("status "), status,
-                     F.lit(" but neither valueCodeableConcept nor valueQuantity")),
+            F.concat(
+                F.lit("status "),
+                status,
+                F.lit(" but neither valueCodeableConcept nor valueQuantity"),
+            ),
         ),
         (
             "unknown_result_code",
@@ -209,14 +225,18 @@ def to_silver_lab_results(bronze: DataFrame, secret: str, now: datetime) -> Data
     value = obs["valueQuantity"]["value"]
     is_positive = F.when(
         loinc == codes.IGG_QUANTITY_CODE,
-        F.coalesce(value >= codes.IGG_POSITIVE_THRESHOLD_BAU_ML, F.col("result_code") == codes.DETECTED),
+        F.coalesce(
+            value >= codes.IGG_POSITIVE_THRESHOLD_BAU_ML, F.col("result_code") == codes.DETECTED
+        ),
     ).otherwise(F.col("result_code") == codes.DETECTED)
     test_type = F.coalesce(
         *[F.when(loinc.isin(*group), F.lit(name)) for name, group in _TEST_GROUPS]
     )
     results = validated.where(F.col("rule").isNull()).select(
         obs["id"].alias("result_id"),
-        pseudonymise_col(obs["identifier"][0]["value"], secret, "accession").alias("accession_key"),
+        pseudonymise_col(F.get(obs["identifier"], 0)["value"], secret, "accession").alias(
+            "accession_key"
+        ),
         pseudonymise_col(patient_id, secret, "patient").alias("patient_key"),
         obs["status"].alias("status"),
         (obs["status"] == codes.RETRACTED_STATUS).alias("is_retracted"),
@@ -228,8 +248,12 @@ def to_silver_lab_results(bronze: DataFrame, secret: str, now: datetime) -> Data
         is_positive.alias("is_positive"),
         F.col("collected_at"),
         F.col("issued_at"),
-        F.to_date(F.from_utc_timestamp(F.col("collected_at"), LOCAL_TIMEZONE)).alias("specimen_date"),
-        F.regexp_extract(obs["performer"][0]["reference"], r"^Organization/(.+)$", 1).alias("lab_id"),
+        F.to_date(F.from_utc_timestamp(F.col("collected_at"), LOCAL_TIMEZONE)).alias(
+            "specimen_date"
+        ),
+        F.regexp_extract(F.get(obs["performer"], 0)["reference"], r"^Organization/(.+)$", 1).alias(
+            "lab_id"
+        ),
         F.col("version_at"),
         "_delivery_date",
         "_source_file",

@@ -1,13 +1,17 @@
 """dbt models as Dagster assets; dbt tests as asset checks."""
 
-
 import os
 import shutil
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
 
 from dagster_project.defs.dbt.resources import dbt_project
 from dagster_project.defs.resources import EpiLakeResource
@@ -32,9 +36,12 @@ class EpiLakeDbtTranslator(DagsterDbtTranslator):
 TRANSLATOR = EpiLakeDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-@dbt_assets(manifest=dbt_project().manifest_path, project=dbt_project(),
-            dagster_dbt_translator=TRANSLATOR)
-def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, epilake: EpiLakeResource):
+@dbt_assets(
+    manifest=dbt_project().manifest_path, project=dbt_project(), dagster_dbt_translator=TRANSLATOR
+)
+def warehouse_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, epilake: EpiLakeResource
+):
     """``dbt build`` into warehouse.duckdb, then the dbt docs into ``<home>/reports/dbt_docs``."""
     settings = epilake.settings()
     os.environ.update(settings.export_env())  # dbt's profile reads the paths from EPILAKE_*

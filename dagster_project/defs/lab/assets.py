@@ -1,6 +1,5 @@
 """Lab feed assets: landing -> bronze + quarantine -> silver ``lab_results``."""
 
-
 import dagster as dg
 
 from dagster_project.defs.resources import EpiLakeResource, SparkResource
@@ -14,10 +13,18 @@ GROUP = "lab"
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(BRONZE, group_name=GROUP, kinds={"spark", "delta"},
-                     description="Accepted lab Observations as received, with load metadata."),
-        dg.AssetSpec(QUARANTINE, group_name=GROUP, kinds={"spark", "delta"},
-                     description="Rejected lab records and files, each with rule and reason."),
+        dg.AssetSpec(
+            BRONZE,
+            group_name=GROUP,
+            kinds={"spark", "delta"},
+            description="Accepted lab Observations as received, with load metadata.",
+        ),
+        dg.AssetSpec(
+            QUARANTINE,
+            group_name=GROUP,
+            kinds={"spark", "delta"},
+            description="Rejected lab records and files, each with rule and reason.",
+        ),
     ],
 )
 def lab_bronze(epilake: EpiLakeResource, spark: SparkResource):

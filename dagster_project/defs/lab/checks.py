@@ -1,6 +1,5 @@
 """Quality gates of the lab feed, as Dagster asset checks."""
 
-
 import dagster as dg
 from pyspark.sql import functions as F
 
@@ -13,13 +12,16 @@ from spark_jobs.common.delta import read_table
 
 
 def _audit(spark, settings):
-    return read_table(
-        spark, settings.table_path(*audit.AUDIT_TABLE), audit.AUDIT_SCHEMA
-    ).where(F.col("feed") == "lab")
+    return read_table(spark, settings.table_path(*audit.AUDIT_TABLE), audit.AUDIT_SCHEMA).where(
+        F.col("feed") == "lab"
+    )
 
 
-@dg.asset_check(asset=BRONZE, blocking=True,
-                description="Every lab batch reconciles: records read = accepted + quarantined.")
+@dg.asset_check(
+    asset=BRONZE,
+    blocking=True,
+    description="Every lab batch reconciles: records read = accepted + quarantined.",
+)
 def lab_batches_reconcile(epilake: EpiLakeResource, spark: SparkResource) -> dg.AssetCheckResult:
     settings = epilake.settings()
     rows = _audit(spark.session(settings), settings)
@@ -28,7 +30,8 @@ def lab_batches_reconcile(epilake: EpiLakeResource, spark: SparkResource) -> dg.
     )
     examples = [r["source_file"] for r in broken.select("source_file").limit(5).collect()]
     totals = rows.agg(
-        F.sum("records_read").alias("read"), F.sum("records_accepted").alias("accepted"),
+        F.sum("records_read").alias("read"),
+        F.sum("records_accepted").alias("accepted"),
         F.sum("records_quarantined").alias("quarantined"),
     ).collect()[0]
     return dg.AssetCheckResult(
@@ -44,9 +47,14 @@ def lab_batches_reconcile(epilake: EpiLakeResource, spark: SparkResource) -> dg.
     )
 
 
-@dg.asset_check(asset=BRONZE, blocking=False,
-                description="No lab file was re-delivered with different bytes in the latest load.")
-def lab_no_conflicting_redelivery(epilake: EpiLakeResource, spark: SparkResource) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=BRONZE,
+    blocking=False,
+    description="No lab file was re-delivered with different bytes in the latest load.",
+)
+def lab_no_conflicting_redelivery(
+    epilake: EpiLakeResource, spark: SparkResource
+) -> dg.AssetCheckResult:
     settings = epilake.settings()
     rows = _audit(spark.session(settings), settings)
     latest = rows.agg(F.max("ingested_at")).collect()[0][0]
@@ -68,7 +76,9 @@ def suite_check_result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
     """A GX outcome as a check result: blocking when a critical expectation failed."""
     return dg.AssetCheckResult(
         passed=outcome.passed,
-        severity=dg.AssetCheckSeverity.ERROR if outcome.blocking_failures else dg.AssetCheckSeverity.WARN,
+        severity=dg.AssetCheckSeverity.ERROR
+        if outcome.blocking_failures
+        else dg.AssetCheckSeverity.WARN,
         description="; ".join(f.describe() for f in outcome.failures) or "all expectations met",
         metadata={
             "suite": outcome.suite,
@@ -83,8 +93,12 @@ def suite_check_result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
     )
 
 
-@dg.asset_check(asset=SILVER, blocking=True, name="silver__lab_results",
-                description="Great Expectations suite silver__lab_results.")
+@dg.asset_check(
+    asset=SILVER,
+    blocking=True,
+    name="silver__lab_results",
+    description="Great Expectations suite silver__lab_results.",
+)
 def silver_lab_results_suite(epilake: EpiLakeResource, spark: SparkResource) -> dg.AssetCheckResult:
     settings = epilake.settings()
     frame = read_table(spark.session(settings), settings.table_path("silver", "lab_results"))

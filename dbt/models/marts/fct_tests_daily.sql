@@ -17,9 +17,10 @@ bounds as (
 
 calendar as (
 
-    select cast(generate_series as date) as date
-    from bounds,
-        generate_series(bounds.first_date, bounds.last_date, interval 1 day)
+    select cast(days.day as date) as date
+    from bounds
+    cross join
+        generate_series(bounds.first_date, bounds.last_date, interval 1 day) as days (day)
 
 ),
 
@@ -58,7 +59,7 @@ pcr_positivity as (
         calendar.date,
         count(distinct pcr_patient_days.patient_key) as patients_tested,
         count(distinct pcr_patient_days.patient_key)
-            filter (where pcr_patient_days.is_positive) as patients_positive
+        filter (where pcr_patient_days.is_positive) as patients_positive
     from calendar
     left join pcr_patient_days
         on pcr_patient_days.specimen_date between calendar.date - 6 and calendar.date
@@ -76,8 +77,8 @@ final as (
         case
             when test_types.test_type = 'pcr' and pcr_positivity.patients_tested > 0
                 then cast(round(
-                    100.0 * pcr_positivity.patients_positive / pcr_positivity.patients_tested, 2
-                ) as double)
+                        100.0 * pcr_positivity.patients_positive / pcr_positivity.patients_tested, 2
+                    ) as double)
         end as positivity_rolling_7d
     from calendar
     cross join test_types

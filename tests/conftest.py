@@ -1,0 +1,74 @@
+"""Shared fixtures: one real SparkSession (with Delta) per test run, isolated settings."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from epilake.settings import Settings, get_settings
+from epilake.spark import get_spark
+from spark_jobs.lab.schemas import LANDED_LINES
+
+TEST_SECRET = "test-secret-not-for-production"
+FIXED_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own EPILAKE_HOME; nothing touches ./data."""
+    for name in list(os.environ):
+        if name.startswith("EPILAKE_"):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    monkeypatch.setenv("EPILAKE_HOME", str(home))
+    monkeypatch.setenv("EPILAKE_LANDING", str(tmp_path / "landing"))
+    monkeypatch.setenv("EPILAKE_PSEUDONYM_SECRET", TEST_SECRET)
+    monkeypatch.setenv("EPILAKE_SPARK_MASTER", "local[2]")
+    monkeypatch.setenv("EPILAKE_SPARK_SHUFFLE_PARTITIONS", "2")
+    return home
+
+
+@pytest.fixture
+def settings(isolated_env: Path) -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
+    """The one SparkSession of the run; the pipeline under test reuses it (getOrCreate)."""
+    home = tmp_path_factory.mktemp("spark-home")
+    os.environ.setdefault("EPILAKE_SPARK_SHUFFLE_PARTITIONS", "2")
+    base = get_settings()
+    settings = Settings(
+        home=home,
+        landing=home / "landing",
+        lake=home / "lake",
+        warehouse=home / "warehouse.duckdb",
+        jars_dir=base.jars_dir,
+        spark_master="local[2]",
+        spark_shuffle_partitions=2,
+        pseudonym_secret=TEST_SECRET,
+    )
+    session = get_spark(settings, "epilake-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def landed(spark):
+    """Build landed lines: items are dicts (serialised) or raw strings, one line each."""
+
+    def build(items, source="lab/2020-04-02/b1.ndjson", delivery=date(2020, 4, 2)):
+        rows = [
+            (delivery, "b1", source, number, item if isinstance(item, str) else json.dumps(item))
+            for number, item in enumerate(items, start=1)
+        ]
+        return spark.createDataFrame(rows, LANDED_LINES)
+
+    return build

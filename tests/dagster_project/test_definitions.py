@@ -1,0 +1,66 @@
+"""The Dagster definitions load, and the graph is wired the way the architecture says."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from dagster_project.definitions import defs
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def repository():
+    return defs.get_repository_def()
+
+
+def test_definitions_resolve_with_the_pipeline_job(repository):
+    job = defs.resolve_job_def("epilake_pipeline")
+    assert job.executor_def.name == "in_process"
+    keys = {key.to_user_string() for key in repository.asset_graph.get_all_asset_keys()}
+    for expected in [
+        "bronze/lab/observations",
+        "quarantine/lab",
+        "silver/lab_results",
+        "staging/stg_lab__results",
+        "intermediate/int_lab_results_filtered",
+        "marts/fct_tests_daily",
+        "dashboards/officials",
+    ]:
+        assert expected in keys
+
+
+def test_dbt_source_connects_to_the_spark_silver_asset(repository):
+    graph = repository.asset_graph
+    staging = dg.AssetKey(["staging", "stg_lab__results"])
+    assert dg.AssetKey(["silver", "lab_results"]) in graph.get(staging).parent_keys
+    dashboard = graph.get(dg.AssetKey(["dashboards", "officials"]))
+    assert dg.AssetKey(["marts", "fct_tests_daily"]) in dashboard.parent_keys
+
+
+def test_quality_gates_are_blocking_checks(repository):
+    checks = {
+        (spec.asset_key.to_user_string(), spec.name): spec
+        for spec in repository.asset_graph.asset_check_keys
+        for spec in [repository.asset_graph.get_check_spec(spec)]
+    }
+    assert checks[("silver/lab_results", "silver__lab_results")].blocking
+    assert checks[("bronze/lab/observations", "lab_batches_reconcile")].blocking
+    assert not checks[("bronze/lab/observations", "lab_no_conflicting_redelivery")].blocking
+    dbt_checks = [name for key, name in checks if key == "marts/fct_tests_daily"]
+    assert any(name.startswith("unique_combination_of_columns") for name in dbt_checks)
+
+
+def test_dagster_cli_validates_the_definitions():
+    dagster = Path(sys.executable).parent / "dagster"
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate", "-m", "dagster_project.definitions"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,56 @@
+import os
+import stat
+
+import pytest
+
+from epilake.settings import REPO_ROOT, get_settings
+
+
+def test_defaults_put_everything_under_home(settings, isolated_env):
+    assert settings.home == isolated_env.resolve()
+    assert settings.lake == isolated_env.resolve() / "lake"
+    assert settings.warehouse == isolated_env.resolve() / "warehouse.duckdb"
+    assert settings.jars_dir == REPO_ROOT / "jars" / "lib"
+    assert settings.spark_master == "local[2]"
+    assert settings.table_path("silver", "lab_results").endswith("lake/silver/lab_results")
+
+
+def test_environment_overrides_each_setting(monkeypatch, tmp_path):
+    monkeypatch.setenv("EPILAKE_LAKE", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("EPILAKE_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("EPILAKE_SPARK_MASTER", "spark://cluster:7077")
+    monkeypatch.setenv("EPILAKE_SPARK_REMOTE", "sc://connect:15002")
+    monkeypatch.setenv("EPILAKE_NOW", "2021-01-02T03:04:05+00:00")
+    settings = get_settings()
+    assert settings.lake == tmp_path / "elsewhere"
+    assert settings.warehouse == tmp_path / "w.duckdb"
+    assert settings.spark_master == "spark://cluster:7077"
+    assert settings.spark_remote == "sc://connect:15002"
+    assert settings.now.isoformat() == "2021-01-02T03:04:05+00:00"
+    assert settings.export_env()["EPILAKE_LAKE"] == str(tmp_path / "elsewhere")
+
+
+def test_secret_is_generated_once_outside_the_repo_and_kept_private(monkeypatch, isolated_env):
+    monkeypatch.delenv("EPILAKE_PSEUDONYM_SECRET")
+    first = get_settings().pseudonym_secret
+    key_file = isolated_env / "secrets" / "pseudonym.key"
+    assert key_file.exists()
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert len(first) == 64
+    assert get_settings().pseudonym_secret == first
+    assert REPO_ROOT not in key_file.resolve().parents
+
+
+def test_explicit_secret_wins_and_is_not_in_repr(monkeypatch):
+    monkeypatch.setenv("EPILAKE_PSEUDONYM_SECRET", "from-vault")
+    settings = get_settings()
+    assert settings.pseudonym_secret == "from-vault"
+    assert "from-vault" not in repr(settings)
+
+
+def test_missing_jars_give_an_actionable_error(monkeypatch, tmp_path):
+    from epilake.spark import SparkSetupError, get_spark
+
+    monkeypatch.setenv("EPILAKE_JARS_DIR", str(tmp_path / "no-jars"))
+    with pytest.raises(SparkSetupError, match="make jars"):
+        get_spark(get_settings(), "never-started")

@@ -1,0 +1,84 @@
+"""The silver lab gate: clean data passes, each kind of dirt fails the expectation meant for it."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from pyspark.sql import functions as F
+
+from expectations.runner import validate_dataframe
+from expectations.suites import silver_lab_results
+from spark_jobs.lab import transforms
+from tests.fhir import observation
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def suite():
+    return silver_lab_results.build_suite()
+
+
+@pytest.fixture
+def clean(landed):
+    items = [
+        observation(id=f"obs-{i}", subject={"reference": f"Patient/77000000{i:02d}"})
+        for i in range(12)
+    ]
+    bronze = landed(items).withColumn("_ingested_at", F.lit(datetime(2026, 1, 1)))
+    return transforms.to_silver_lab_results(bronze, "secret", NOW)
+
+
+def test_clean_silver_passes_every_expectation(clean, suite):
+    outcome = validate_dataframe(clean, suite)
+    assert outcome.passed and outcome.failures == []
+    assert outcome.evaluated == len(suite.expectations) and outcome.row_count == 12
+
+
+def _dirty(frame, column, value, where="obs-3"):
+    return frame.withColumn(
+        column, F.when(F.col("result_id") == where, F.lit(value)).otherwise(F.col(column))
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expectation", "blocking"),
+    [
+        ("specimen_date", date(2015, 1, 1), "expect_column_values_to_be_between", True),
+        ("patient_key", "7700000003", "expect_column_values_to_match_regex", True),
+        ("test_type", "culture", "expect_column_values_to_be_in_set", True),
+        ("result_value", -5.0, "expect_column_values_to_be_between", True),
+        (
+            "issued_at",
+            datetime(2019, 1, 1),
+            "expect_column_pair_values_a_to_be_greater_than_b",
+            True,
+        ),
+        ("lab_id", None, "expect_column_values_to_not_be_null", False),
+    ],
+)
+def test_each_kind_of_dirt_fails_its_expectation(
+    clean, suite, column, value, expectation, blocking
+):
+    dirty = _dirty(clean, column, value)
+    if value is None:
+        dirty = dirty.withColumn(column, F.col(column).cast("string"))
+    outcome = validate_dataframe(dirty, suite)
+    failed = {(f.expectation, f.column) for f in outcome.failures}
+    assert (expectation, column) in failed
+    assert len(outcome.failures) == 1, [f.describe() for f in outcome.failures]
+    assert outcome.passed is not blocking
+    [failure] = outcome.failures
+    assert failure.unexpected_count == 1
+    assert "1 rows" in failure.describe()
+
+
+def test_duplicate_result_ids_fail_uniqueness(clean, suite):
+    outcome = validate_dataframe(clean.unionByName(clean.limit(1)), suite)
+    assert ("expect_column_values_to_be_unique", "result_id") in {
+        (f.expectation, f.column) for f in outcome.blocking_failures
+    }
+
+
+def test_an_identifier_column_in_silver_fails_the_schema_expectation(clean, suite):
+    outcome = validate_dataframe(clean.withColumn("patient_id", F.lit("7700000001")), suite)
+    assert "expect_table_columns_to_match_set" in {f.expectation for f in outcome.blocking_failures}

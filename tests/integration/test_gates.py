@@ -1,0 +1,124 @@
+"""Bad input: broken lines are quarantined while the rest loads; a failing gate stops the run."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from spark_jobs.lab import job
+from tests.conftest import TEST_SECRET
+from tests.fhir import observation
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _write(landing: Path, relative: str, lines: list) -> Path:
+    path = landing / "lab" / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join((line if isinstance(line, str) else json.dumps(line)) + "\r\n" for line in lines)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_broken_lines_are_quarantined_with_reasons_and_good_lines_load(spark, settings):
+    _write(
+        settings.landing,
+        "2020-04-02/mixed-01.ndjson",
+        [
+            observation(id="good-1"),
+            '{"resourceType": "Observation", "id": "cut-off',
+            observation(id="good-2", subject={"reference": "Patient/7700000002"}),
+            observation(
+                id="bad-code", code={"coding": [{"system": "http://loinc.org", "code": "1234-5"}]}
+            ),
+            observation(id="bad-order", effectiveDateTime="2020-04-05T10:00:00+03:00"),
+            "",
+            observation(id="good-3", status="preliminary", valueCodeableConcept=None),
+        ],
+    )
+    summary = job.ingest_bronze(spark, settings)
+    assert (summary.records_read, summary.records_accepted, summary.records_quarantined) == (
+        7,
+        3,
+        4,
+    )
+    assert summary.reconciles
+
+    quarantine = spark.read.format("delta").load(settings.table_path("quarantine", "lab"))
+    reasons = {r["_line"]: (r["rule"], r["reason"]) for r in quarantine.collect()}
+    assert reasons[2][0] == "json_malformed"
+    assert reasons[4] == ("unknown_loinc", "unknown LOINC 1234-5")
+    assert reasons[5][0] == "collected_after_issued" and "after issued" in reasons[5][1]
+    assert reasons[6][0] == "empty_line"
+
+    silver = job.promote_to_silver(spark, settings)
+    assert silver.rows_total == 3
+    audit = spark.read.format("delta").load(settings.table_path("ops", "batch_audit")).collect()
+    assert [
+        (r["records_read"], r["records_accepted"], r["records_quarantined"], r["status"])
+        for r in audit
+    ] == [(7, 3, 4, "loaded")]
+
+
+def test_a_not_utf8_file_is_quarantined_whole_and_the_run_goes_on(spark, settings):
+    _write(settings.landing, "2020-04-02/good-01.ndjson", [observation(id="ok-1")])
+    bad = settings.landing / "lab" / "2020-04-02" / "latin-01.ndjson"
+    bad.write_bytes(
+        json.dumps(observation(id="x", status="финал"), ensure_ascii=False).encode("cp1251")
+    )
+    summary = job.ingest_bronze(spark, settings)
+    assert summary.files_loaded == 1 and summary.files_quarantined == 1
+    assert any("not UTF-8" in m for m in summary.messages)
+    assert (settings.rejected_dir / "lab" / "2020-04-02" / "latin-01.ndjson").exists()
+
+
+def test_a_failing_blocking_gate_stops_the_run_before_the_marts(tmp_path):
+    """Through the real CLI: a plausibility failure in silver exits non-zero, marts unbuilt."""
+    landing, home = tmp_path / "landing", tmp_path / "home"
+    # Conforms to the feed contract (so it is not quarantined) but is implausible: a SARS-CoV-2
+    # PCR collected in 2015. The silver__lab_results suite must stop it.
+    _write(
+        landing,
+        "2020-04-02/lab-01.ndjson",
+        [
+            observation(id="fine"),
+            observation(id="from-2015", effectiveDateTime="2015-04-01T10:00:00+03:00"),
+        ],
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EPILAKE_")}
+    env.update(
+        EPILAKE_PSEUDONYM_SECRET=TEST_SECRET,
+        EPILAKE_SPARK_MASTER="local[1]",
+        EPILAKE_SPARK_SHUFFLE_PARTITIONS="2",
+        COLUMNS="200",
+    )
+    epilake = Path(sys.executable).parent / "epilake"
+    result = subprocess.run(
+        [str(epilake), "run", "--landing", str(landing), "--home", str(home)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Pipeline failed" in result.stdout
+    assert "silver__lab_results" in result.stdout
+    assert "expect_column_values_to_be_between on specimen_date" in result.stdout
+    assert "skipped" in result.stdout
+    warehouse = home / "warehouse.duckdb"
+    if warehouse.exists():
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            tables = {
+                r[0]
+                for r in connection.execute(
+                    "select table_name from information_schema.tables where table_schema = 'marts'"
+                ).fetchall()
+            }
+        assert "fct_tests_daily" not in tables
+    assert not (home / "dashboards" / "index.html").exists()
