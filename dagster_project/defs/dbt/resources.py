@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from functools import cache
@@ -14,20 +15,24 @@ from epilake.settings import REPO_ROOT
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 
 
-@cache
-def dbt_project() -> DbtProject:
-    """The dbt project; its manifest is parsed on first use if missing (``dbt parse``)."""
-    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    project.prepare_if_dev()
-    if not Path(project.manifest_path).exists():
-        project.preparer.prepare(project)
-    return project
-
-
 def dbt_executable() -> str:
     """dbt from this interpreter's environment, so an un-activated venv still finds it."""
     beside = Path(sys.executable).parent / "dbt"
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+@cache
+def dbt_project() -> DbtProject:
+    """The dbt project, with its manifest parsed when missing or under ``dagster dev``.
+
+    dagster-dbt's own preparer looks for ``dbt`` on PATH, which an un-activated virtual
+    environment lacks, so the parse runs here with :func:`dbt_executable`.
+    """
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    if os.environ.get("DAGSTER_IS_DEV_CLI") or not Path(project.manifest_path).exists():
+        resource = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+        resource.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    return project
 
 
 def dbt_resource() -> DbtCliResource:
