@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
-from datetime import date
 from pathlib import Path
 
 import click
@@ -39,27 +37,24 @@ def main() -> None:
     help="Landing folder to write the feeds into.",
 )
 def generate(patients: int, start, days: int, seed: int, dirt: float, out: Path) -> None:
-    """Write synthetic feeds per FEEDS.md into a landing folder, plus ``_truth/``."""
-    from epilake.generator import LabFeedConfig, generate_lab_feed
+    """Write a synthetic city's four feeds per FEEDS.md into a landing folder, plus ``_truth/``."""
+    from epilake.generator import CityConfig, generate_city
 
     if out.exists() and any(p.name != "_truth" for p in out.iterdir()):
         raise click.UsageError(
             f"{out} already holds feeds; landed files are immutable. Choose an empty folder "
             "(or remove this one) to generate again."
         )
-    began = time.perf_counter()
-    config = LabFeedConfig(
-        patients=patients,
-        start=date.fromisoformat(start.strftime("%Y-%m-%d")),
-        days=days,
-        seed=seed,
-        dirt=dirt,
-    )
-    truth = generate_lab_feed(out, config)
+    config = CityConfig(patients=patients, start=start.date(), days=days, seed=seed, dirt=dirt)
     console.print(
-        f"[green]Generated[/] lab feed: {truth.records_written:,} records in "
-        f"{truth.files_written} files, {len(truth.faults)} injected faults "
-        f"({time.perf_counter() - began:.1f}s)\n  landing: {out}\n  truth:   {out / '_truth'}"
+        f"Generating {patients:,} residents over {days} days from {config.start} (seed {seed})"
+    )
+    summary = generate_city(out, config)
+    lines = ", ".join(f"{feed} {count:,}" for feed, count in sorted(summary.lines.items()))
+    console.print(
+        f"[green]Generated[/] {summary.files} files ({lines} lines), {summary.faults} logged "
+        f"faults, {summary.calibration['cases']:,} cases in {summary.seconds:.1f}s\n"
+        f"  landing: {out}\n  truth:   {out / '_truth'}"
     )
 
 

@@ -43,6 +43,26 @@ def _metadata_value(value) -> str:
     return str(getattr(value, "value", getattr(value, "text", getattr(value, "path", value))))
 
 
+LOADED_FEEDS = ("lab",)
+
+
+def _feeds_not_loaded(settings: Settings) -> list[str]:
+    """Say which delivered feeds this version does not load yet, so nothing goes unnoticed."""
+    from spark_jobs.common.landing import FEEDS, discover
+
+    notes = []
+    for feed in FEEDS:
+        if feed in LOADED_FEEDS:
+            continue
+        files = discover(settings.landing, feed)
+        if files:
+            notes.append(
+                f"{len(files)} {feed} files are in the landing zone; this version loads the "
+                "lab feed only, so they were left untouched"
+            )
+    return notes
+
+
 def run_pipeline(console: Console | None = None) -> RunReport:
     """Run the whole pipeline in this process; never raises for a failed stage or gate."""
     import dagster as dg
@@ -59,6 +79,7 @@ def run_pipeline(console: Console | None = None) -> RunReport:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
     seconds = time.perf_counter() - began
     report = RunReport(success=result.success, run_id=result.run_id, seconds=seconds)
+    report.warnings.extend(_feeds_not_loaded(settings))
 
     table = Table(title=f"Run {result.run_id[:8]} ({seconds:.0f}s)")
     for column in ("asset / check", "result", "figures"):

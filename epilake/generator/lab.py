@@ -1,382 +1,362 @@
-"""Synthetic lab feed: FHIR R4 Observations as NDJSON, per FEEDS.md, with honest dirt.
+"""Lab feed: every test result of the simulated city as FHIR R4 Observations (NDJSON).
 
-Every version of every result is simulated first, each fault is decided and logged, and
-only then are files written; the truth (what a correct pipeline must end up with) is
-computed here, in plain Python, from the versions that a correct pipeline must accept.
+Cases get a positive PCR or antigen test on their specimen date (some after a false-negative
+PCR), traced contacts and screening get tests, past cases get antibody tests. Results then
+get versions as real labs send them: preliminary, final, amended, retracted, late.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
 import json
-import random
-from collections import defaultdict
-from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
 
 from epilake.generator.city import epidemic_intensity
-from epilake.progress import progress
+from epilake.generator.epidemic import Epidemic
+from epilake.generator.population import Population
+from epilake.generator.timefmt import local_day_ordinal, local_instant, minute_of_ordinal
+from epilake.generator.writer import FeedWriter
 from spark_jobs.lab import codes
 
-MSK = timezone(timedelta(hours=3))
 LABS = ("lab-central", "lab-north", "lab-south", "lab-east")
-TEST_MIX = (("pcr", 0.70), ("antigen", 0.20), ("antibody", 0.10))
-TURNAROUND_HOURS = {"pcr": (10, 60), "antigen": (0.3, 2), "antibody": (4, 30)}
-RECORD_FAULTS = {  # kind -> quarantine rule a correct pipeline must name
+TEST_TYPES = ("pcr", "antigen", "antibody")
+LOINC = (*codes.PCR_CODES, *codes.ANTIGEN_CODES, *codes.ANTIBODY_CODES)
+LOINC_TYPE = np.array([0] * 3 + [1] * 2 + [2] * 3)
+IGG_QUANTITY = LOINC.index(codes.IGG_QUANTITY_CODE)
+NONE, DETECTED, NOT_DETECTED, INCONCLUSIVE = 0, 1, 2, 3
+RESULT_CODE = {
+    DETECTED: codes.DETECTED,
+    NOT_DETECTED: codes.NOT_DETECTED,
+    INCONCLUSIVE: codes.INCONCLUSIVE,
+}
+TURNAROUND_MIN = {0: (600, 3600), 1: (20, 120), 2: (240, 1800)}
+ANTIGEN_FALSE_POSITIVE = 0.003  # specificity 99.7 %
+PCR_FALSE_NEGATIVE_FIRST = 0.10  # share of cases whose first PCR missed them
+RECORD_FAULTS = {  # kind -> what a correct pipeline must name
     "malformed_json": "json_malformed",
     "unknown_loinc": "unknown_loinc",
     "future_collection": "collected_in_future",
     "collected_after_issued": "collected_after_issued",
     "missing_subject": "missing_subject",
 }
-
-
-@dataclass(frozen=True)
-class LabFeedConfig:
-    patients: int = 20_000
-    start: date = date(2020, 3, 1)
-    days: int = 120
-    seed: int = 42
-    dirt: float = 0.01
-    tests_per_1000_per_day: float = 3.0
+UNREGISTERED_PATIENT_BASE = 7_799_000_000
 
 
 @dataclass
-class Version:
-    """One version of one result, as it will be delivered."""
+class LabVersions:
+    """One element per delivered version of a result."""
 
-    result_id: str
-    patient_id: str
-    accession: str
-    test_type: str
-    loinc: str
-    status: str
-    result_code: str | None
-    value: float | None
-    collected: datetime
-    issued: datetime
-    last_updated: datetime
-    delivery: date
-    fault: str | None = None
-    file: str | None = None
-    line: int | None = None
-    file_readable: bool = True
-    lab_id: str = LABS[0]
+    result: np.ndarray  # result number (stable id)
+    person: np.ndarray  # population index, or -1 - k for a patient not in the register
+    loinc: np.ndarray
+    status: np.ndarray  # index into codes.STATUSES
+    outcome: np.ndarray  # NONE / DETECTED / NOT_DETECTED / INCONCLUSIVE
+    value: np.ndarray  # BAU/mL for the quantitative test, else nan
+    collected: np.ndarray  # UTC minutes
+    issued: np.ndarray
+    updated: np.ndarray
+    delivery: np.ndarray  # local date ordinal
+    lab: np.ndarray
+    fault: np.ndarray  # index into RECORD_FAULTS kinds + 1, 0 for none
 
-    def fhir(self) -> dict:
-        resource: dict = {
-            "resourceType": "Observation",
-            "id": self.result_id,
-            "meta": {"lastUpdated": _instant(self.last_updated)},
-            "identifier": [{"system": "urn:epilake:accession", "value": self.accession}],
-            "status": self.status,
-            "code": {"coding": [{"system": codes.LOINC_SYSTEM, "code": self.loinc}]},
-            "subject": {"reference": f"Patient/{self.patient_id}"},
-            "effectiveDateTime": _instant(self.collected),
-            "issued": _instant(self.issued),
-            "performer": [{"reference": f"Organization/{self.lab_id}"}],
-        }
-        if self.result_code is not None:
-            resource["valueCodeableConcept"] = {
-                "coding": [{"system": codes.SNOMED_SYSTEM, "code": self.result_code}]
-            }
-        if self.value is not None:
-            resource["valueQuantity"] = {
-                "value": self.value,
-                "unit": "BAU/mL",
-                "system": "http://unitsofmeasure.org",
-                "code": "[BAU]/mL",
-            }
-        return resource
+    def __len__(self) -> int:
+        return len(self.result)
+
+    def take(self, index) -> LabVersions:
+        return LabVersions(**{k: v[index] for k, v in vars(self).items()})
+
+    @staticmethod
+    def concat(parts: list[LabVersions]) -> LabVersions:
+        return LabVersions(
+            **{k: np.concatenate([getattr(p, k) for p in parts]) for k in vars(parts[0])}
+        )
 
 
-@dataclass
-class Fault:
-    kind: str
-    file: str
-    line: int | None
-    record_id: str | None
-    expected: str
+def _tests(person, day, loinc, outcome, rng, value=None) -> dict:
+    k = len(person)
+    collected = minute_of_ordinal(day, rng.integers(7 * 60, 21 * 60, size=k))
+    kind = LOINC_TYPE[loinc]
+    low = np.array([TURNAROUND_MIN[t][0] for t in range(3)])[kind]
+    high = np.array([TURNAROUND_MIN[t][1] for t in range(3)])[kind]
+    return {
+        "person": np.asarray(person, dtype=np.int64),
+        "loinc": np.asarray(loinc, dtype=np.int8),
+        "outcome": np.asarray(outcome, dtype=np.int8),
+        "value": np.full(k, np.nan) if value is None else np.asarray(value, dtype=float),
+        "collected": collected,
+        "issued": collected + rng.integers(low, high),
+    }
 
 
-@dataclass
-class LabTruth:
-    records_written: int = 0
-    files_written: int = 0
-    faults: list[Fault] = field(default_factory=list)
-    tests_daily: dict[tuple[date, str], list[int]] = field(default_factory=dict)
+def plan_results(
+    population: Population,
+    epidemic: Epidemic,
+    rng: np.random.Generator,
+    tests_per_1000_per_day: float,
+    contact_is_tested: np.ndarray,
+) -> tuple[dict, np.ndarray]:
+    """Every result (final state) as arrays, and when each case's positive result was issued.
+
+    Cases, cases first missed by PCR, tested contacts, screening and antibody tests.
+    """
+    cases, contacts = epidemic.cases, epidemic.contacts
+    parts = []
+    k = len(cases.person)
+    antigen = rng.random(k) < 0.15
+    loinc = np.where(antigen, rng.integers(3, 5, size=k), rng.integers(0, 3, size=k))
+    parts.append(_tests(cases.person, cases.day, loinc, np.full(k, DETECTED), rng))
+    case_issued = parts[0]["issued"].copy()
+    missed = cases.symptomatic & (rng.random(k) < PCR_FALSE_NEGATIVE_FIRST)
+    m = int(missed.sum())
+    parts.append(
+        _tests(
+            cases.person[missed],
+            cases.day[missed] - rng.integers(1, 4, size=m),
+            rng.integers(0, 3, size=m),
+            np.full(m, NOT_DETECTED),
+            rng,
+        )
+    )
+    alive = epidemic.dead_from[np.maximum(contacts.person, 0)] > contacts.exposure_day + 7
+    tested = (contacts.person >= 0) & ~contacts.became_case & contact_is_tested & alive
+    c = int(tested.sum())
+    parts.append(
+        _tests(
+            contacts.person[tested],
+            contacts.exposure_day[tested] + rng.integers(3, 7, size=c),
+            rng.integers(0, 3, size=c),
+            np.full(c, NOT_DETECTED),
+            rng,
+        )
+    )
+    parts.extend(_screening(population, epidemic, rng, tests_per_1000_per_day))
+    merged = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    inconclusive = (merged["outcome"] == NOT_DETECTED) & (rng.random(len(merged["person"])) < 0.005)
+    merged["outcome"][inconclusive] = INCONCLUSIVE
+    order = np.lexsort((merged["person"], merged["collected"]))
+    return {key: value[order] for key, value in merged.items()}, case_issued
 
 
-def _instant(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
+def contact_tested(contacts, rng: np.random.Generator) -> np.ndarray:
+    """Which contacts get a test (the lab and tracing feeds both use this one draw)."""
+    return rng.random(len(contacts.person)) < 0.6
 
 
-def _simulate(config: LabFeedConfig, rng: random.Random) -> list[Version]:
-    last_day = config.start + timedelta(days=config.days - 1)
-    versions: list[Version] = []
-    sequence = 0
-    peak = max(epidemic_intensity(config.start + timedelta(days=d)) for d in range(config.days))
-    days = [config.start + timedelta(days=d) for d in range(config.days)]
-    for day in progress(days, "lab: simulating results"):
-        intensity = epidemic_intensity(day) / max(peak, 1e-9)
-        expected = config.patients * config.tests_per_1000_per_day / 1000 * (0.3 + intensity)
-        for _ in range(_poisson(rng, expected)):
-            sequence += 1
-            version = _new_result(config, rng, day, intensity, sequence)
-            versions.extend(
-                v for v in _with_revisions(rng, version, config.dirt) if v.delivery <= last_day
+def _screening(population, epidemic, rng, per_1000) -> list[dict]:
+    n = len(population)
+    start = epidemic.start
+    days = np.arange(epidemic.days)
+    intensity = np.array([epidemic_intensity(start + timedelta(days=int(d))) for d in days])
+    peak = max(intensity.max(), 1e-9)
+    counts = rng.poisson(n * per_1000 / 1000 * (0.3 + intensity / peak))
+    day = start.toordinal() + np.repeat(days, counts)
+    person = rng.integers(0, n, size=len(day))
+    alive = day < epidemic.dead_from[person]
+    day, person = day[alive], person[alive]
+    total = len(day)
+    antigen = rng.random(total) < 0.25
+    loinc = np.where(antigen, rng.integers(3, 5, size=total), rng.integers(0, 3, size=total))
+    outcome = np.where(
+        antigen & (rng.random(total) < ANTIGEN_FALSE_POSITIVE), DETECTED, NOT_DETECTED
+    )
+    screening = _tests(person, day, loinc, outcome, rng)
+    # Antibody tests: half of them past cases (IgG after infection), half anyone.
+    cases = epidemic.cases
+    a = total // 12
+    a_day = start.toordinal() + rng.integers(0, epidemic.days, size=a)
+    pick = rng.integers(0, max(len(cases.person), 1), size=a)
+    past = (rng.random(a) < 0.5) & (len(cases.person) > 0)
+    if len(cases.person):
+        past &= cases.day[pick] <= a_day - 14
+    a_person = np.where(
+        past, cases.person[pick] if len(cases.person) else 0, rng.integers(0, n, size=a)
+    )
+    alive = a_day < epidemic.dead_from[a_person]
+    a, a_day, a_person, past = int(alive.sum()), a_day[alive], a_person[alive], past[alive]
+    a_loinc = rng.integers(5, 8, size=a)
+    positive = np.where(past, rng.random(a) < 0.9, rng.random(a) < 0.04)
+    quantitative = a_loinc == IGG_QUANTITY
+    value = np.where(
+        quantitative, np.where(positive, rng.uniform(40, 400, a), rng.uniform(0.5, 30, a)), np.nan
+    )
+    a_outcome = np.where(quantitative, NONE, np.where(positive, DETECTED, NOT_DETECTED))
+    antibodies = _tests(a_person, a_day, a_loinc, a_outcome, rng, value=np.round(value, 1))
+    return [screening, antibodies]
+
+
+def version_results(results: dict, rng: np.random.Generator, dirt: float) -> LabVersions:
+    """Versions of every result: preliminary first for some PCRs, amended or retracted later."""
+    n = len(results["person"])
+    final = codes.STATUSES.index("final")
+    base = LabVersions(
+        result=np.arange(n, dtype=np.int64),
+        person=results["person"],
+        loinc=results["loinc"],
+        status=np.full(n, final, dtype=np.int8),
+        outcome=results["outcome"],
+        value=results["value"],
+        collected=results["collected"],
+        issued=results["issued"],
+        updated=results["issued"].copy(),
+        delivery=local_day_ordinal(results["issued"]),
+        lab=rng.integers(0, len(LABS), size=n).astype(np.int8),
+        fault=np.zeros(n, dtype=np.int8),
+    )
+    parts = [base]
+    preliminary = (LOINC_TYPE[base.loinc] == 0) & (rng.random(n) < 0.03)
+    early = base.take(preliminary)
+    early.status[:] = codes.STATUSES.index("preliminary")
+    early.outcome[:] = NONE
+    early.value[:] = np.nan
+    early.updated = early.issued - 120
+    early.delivery = local_day_ordinal(early.updated)
+    parts.append(early)
+    draw = rng.random(n)
+    for status, chosen in (
+        ("entered-in-error", draw < dirt),
+        ("amended", (draw >= dirt) & (draw < 3 * dirt)),
+    ):
+        later = base.take(chosen)
+        later.status[:] = codes.STATUSES.index(status)
+        later.updated = later.issued + rng.integers(20 * 60, 60 * 60, size=len(later))
+        later.delivery = local_day_ordinal(later.updated)
+        if status == "amended":
+            corrected = rng.random(len(later)) < 0.3
+            later.status[corrected] = codes.STATUSES.index("corrected")
+            # PCR and antigen amendments correct the record (the lab), not the outcome: the
+            # register confirmed the case on it. Antibody results are re-read and flip.
+            antibody = LOINC_TYPE[later.loinc] == 2
+            flipped = np.where(later.outcome == DETECTED, NOT_DETECTED, DETECTED)
+            later.outcome = np.where(
+                antibody & (later.outcome != NONE), flipped, later.outcome
+            ).astype(np.int8)
+            later.value = np.where(antibody, np.round(later.value * 1.5 + 10, 1), later.value)
+            later.lab = ((later.lab + 1) % len(LABS)).astype(np.int8)
+            # Half of the amended originals arrive late, after their amendment.
+            late = np.flatnonzero(chosen)[rng.random(int(chosen.sum())) < 0.5]
+            base.delivery[late] = later.delivery[np.isin(later.result, late)] + rng.integers(
+                1, 4, size=len(late)
             )
-    return versions
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    # Normal approximation is exact enough for the counts used here and keeps this fast.
-    if mean > 30:
-        return max(0, round(rng.gauss(mean, mean**0.5)))
-    count, threshold, product = 0, pow(2.718281828459045, -mean), rng.random()
-    while product > threshold:
-        count += 1
-        product *= rng.random()
-    return count
-
-
-def _new_result(
-    config: LabFeedConfig, rng: random.Random, day: date, intensity: float, sequence: int
-) -> Version:
-    test_type = rng.choices([t for t, _ in TEST_MIX], weights=[w for _, w in TEST_MIX])[0]
-    group = {
-        "pcr": codes.PCR_CODES,
-        "antigen": codes.ANTIGEN_CODES,
-        "antibody": codes.ANTIBODY_CODES,
-    }[test_type]
-    loinc = rng.choice(group)
-    collected = datetime(day.year, day.month, day.day, tzinfo=MSK) + timedelta(
-        minutes=rng.randint(7 * 60, 21 * 60)
-    )
-    low, high = TURNAROUND_HOURS[test_type]
-    issued = collected + timedelta(minutes=round(rng.uniform(low, high) * 60))
-    positive_share = 0.03 + 0.25 * intensity if test_type != "antibody" else 0.08 + 0.2 * intensity
-    positive = rng.random() < positive_share
-    result_code, value = None, None
-    if loinc == codes.IGG_QUANTITY_CODE:
-        value = round(rng.uniform(40, 400) if positive else rng.uniform(0.5, 30), 1)
-    elif rng.random() < 0.01:
-        result_code = codes.INCONCLUSIVE
-    else:
-        result_code = codes.DETECTED if positive else codes.NOT_DETECTED
-    return Version(
-        result_id=f"obs-{config.seed}-{sequence:08d}",
-        patient_id=str(7_700_000_000 + rng.randrange(config.patients)),
-        accession=f"ACC{sequence:09d}",
-        test_type=test_type,
-        loinc=loinc,
-        status="final",
-        result_code=result_code,
-        value=value,
-        collected=collected,
-        issued=issued,
-        last_updated=issued,
-        delivery=issued.date(),
-        lab_id=rng.choice(LABS),
-    )
-
-
-def _with_revisions(rng: random.Random, original: Version, dirt: float) -> list[Version]:
-    """The result's versions: sometimes preliminary first, amended or retracted later."""
-    versions = [original]
-    if original.test_type == "pcr" and rng.random() < 0.03:
-        preliminary = _revise(original, status="preliminary", hours=-2)
-        preliminary.result_code, preliminary.value = None, None
-        versions.insert(0, preliminary)
-    draw = rng.random()
-    if draw < dirt:
-        versions.append(_revise(original, status="entered-in-error", hours=rng.randint(20, 60)))
-    elif draw < 3 * dirt:
-        amended = _revise(original, status="amended", hours=rng.randint(20, 60))
-        if amended.value is not None:
-            amended.value = round(amended.value * 1.5 + 10, 1)
-        elif amended.result_code == codes.DETECTED:
-            amended.result_code = codes.NOT_DETECTED
         else:
-            amended.result_code = codes.DETECTED
-        versions.append(amended)
-        if rng.random() < 0.5:  # the original arrives late, after its amendment
-            original.delivery = amended.delivery + timedelta(days=rng.randint(1, 3))
+            later.outcome[:] = NONE
+            later.value[:] = np.nan
+        parts.append(later)
+    versions = LabVersions.concat(parts)
+    versions.fault = np.where(
+        rng.random(len(versions)) < dirt,
+        rng.integers(1, len(RECORD_FAULTS) + 1, size=len(versions)),
+        0,
+    ).astype(np.int8)
     return versions
 
 
-def _revise(original: Version, status: str, hours: int) -> Version:
-    moment = original.last_updated + timedelta(hours=hours)
-    revised = Version(**{**asdict(original), "status": status, "last_updated": moment})
-    revised.delivery = max(moment.date(), original.issued.date())
-    return revised
+def unregistered_results(rng, start: date, days: int, count: int) -> dict:
+    """Results for patients the register does not (yet) know: not a fault, to be matched later."""
+    day = start.toordinal() + rng.integers(0, days, size=count)
+    return _tests(
+        -1 - np.arange(count),
+        day,
+        rng.integers(0, 3, size=count),
+        np.full(count, NOT_DETECTED),
+        rng,
+    )
 
 
-def _apply_record_fault(version: Version, kind: str) -> dict | str:
-    resource = version.fhir()
+def result_id(seed: int, result: int) -> str:
+    return f"obs-{seed}-{result:09d}"
+
+
+def _patient_id(population: Population, person: int) -> str:
+    if person < 0:
+        return str(UNREGISTERED_PATIENT_BASE + (-1 - person))
+    return str(population.patient_id[person])
+
+
+def format_version(population: Population, v: LabVersions, i: int, seed: int) -> str:
+    value = ""
+    outcome = int(v.outcome[i])
+    if outcome != NONE:
+        value = (
+            '"valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"'
+            f'{RESULT_CODE[outcome]}"}}]}},'
+        )
+    elif not np.isnan(v.value[i]):
+        value = (
+            f'"valueQuantity":{{"value":{v.value[i]},"unit":"BAU/mL",'
+            '"system":"http://unitsofmeasure.org","code":"[BAU]/mL"},'
+        )
+    line = (
+        f'{{"resourceType":"Observation","id":"{result_id(seed, int(v.result[i]))}",'
+        f'"meta":{{"lastUpdated":"{local_instant(v.updated[i])}"}},'
+        f'"identifier":[{{"system":"urn:epilake:accession","value":"ACC{seed}{v.result[i]:010d}"}}],'
+        f'"status":"{codes.STATUSES[v.status[i]]}",'
+        f'"code":{{"coding":[{{"system":"http://loinc.org","code":"{LOINC[v.loinc[i]]}"}}]}},'
+        f'"subject":{{"reference":"Patient/{_patient_id(population, int(v.person[i]))}"}},'
+        f'"effectiveDateTime":"{local_instant(v.collected[i])}","issued":"{local_instant(v.issued[i])}",'
+        f'{value}"performer":[{{"reference":"Organization/{LABS[v.lab[i]]}"}}]}}'
+    )
+    fault = int(v.fault[i])
+    return corrupt(line, list(RECORD_FAULTS)[fault - 1], v, i) if fault else line
+
+
+def corrupt(line: str, kind: str, v: LabVersions, i: int) -> str:
+    if kind == "malformed_json":
+        return line[: len(line) // 2]
+    resource = json.loads(line)
     if kind == "unknown_loinc":
         resource["code"]["coding"][0]["code"] = "1234-5"
     elif kind == "future_collection":
         resource["effectiveDateTime"] = "2099-01-01T10:00:00+03:00"
         resource["issued"] = "2099-01-02T10:00:00+03:00"
     elif kind == "collected_after_issued":
-        resource["effectiveDateTime"] = _instant(version.issued + timedelta(hours=3))
+        resource["effectiveDateTime"] = local_instant(v.issued[i] + 180)
     elif kind == "missing_subject":
         del resource["subject"]
-    elif kind == "malformed_json":
-        text = json.dumps(resource, separators=(",", ":"))
-        return text[: len(text) // 2]
-    return resource
+    return json.dumps(resource, separators=(",", ":"))
 
 
-def _serialise(version: Version) -> str:
-    payload = _apply_record_fault(version, version.fault) if version.fault else version.fhir()
-    return payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
+HANDLED = {  # dirt that is not a fault of the record: kind -> how the pipeline must treat it
+    "amended": "latest_version_wins",
+    "corrected": "latest_version_wins",
+    "entered-in-error": "retracted",
+    "late_delivery": "latest_version_wins",
+    "patient_not_in_register": "unmatched",
+}
 
 
-def generate_lab_feed(out: Path, config: LabFeedConfig) -> LabTruth:
-    """Write ``<out>/lab/<date>/<batch>.ndjson[.gz]`` and ``<out>/_truth/lab_*``."""
-    rng = random.Random(config.seed)
-    versions = _simulate(config, rng)
-    truth = LabTruth()
-    fault_kinds = sorted(RECORD_FAULTS)
-    for version in versions:
-        if rng.random() < config.dirt:
-            version.fault = rng.choice(fault_kinds)
-
-    by_day: dict[date, list[Version]] = defaultdict(list)
-    for version in versions:
-        by_day[version.delivery].append(version)
-    written: list[tuple[Path, bytes]] = []
-    for day in sorted(by_day):
-        batch = sorted(by_day[day], key=lambda v: (v.last_updated, v.result_id))
-        parts = 2 if len(batch) > 20 and rng.random() < 0.2 else 1
-        size = -(-len(batch) // parts)
-        for part in range(parts):
-            chunk = batch[part * size : (part + 1) * size]
-            compressed = rng.random() < 0.3
-            name = f"lab-{day:%Y%m%d}-{part + 1:02d}.ndjson" + (".gz" if compressed else "")
-            relative = f"lab/{day.isoformat()}/{name}"
-            for number, version in enumerate(chunk, start=1):
-                version.file, version.line = relative, number
-                if version.fault:
-                    truth.faults.append(
-                        Fault(
-                            version.fault,
-                            relative,
-                            number,
-                            version.result_id,
-                            RECORD_FAULTS[version.fault],
-                        )
-                    )
-            body = "".join(_serialise(v) + "\n" for v in chunk).encode("utf-8")
-            payload = gzip.compress(body, mtime=0) if compressed else body
-            written.append((out / relative, payload))
-
-    if config.dirt > 0 and len(written) > 4:
-        written.extend(_file_faults(out, written, versions, truth, rng))
-    for path, payload in written:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(payload)
-    truth.files_written = len(written)
-    truth.records_written = len(versions)
-    truth.tests_daily = _expected_tests_daily(versions)
-    _write_truth(out / "_truth", truth, config)
-    return truth
+def _fault_of(v: LabVersions, i: int, day: date) -> tuple[str, str] | None:
+    """The fault (or handled dirt) a written version carries, for the truth's fault list."""
+    if v.fault[i]:
+        kind = list(RECORD_FAULTS)[v.fault[i] - 1]
+        return kind, RECORD_FAULTS[kind]
+    status = codes.STATUSES[v.status[i]]
+    if status in ("amended", "corrected", "entered-in-error"):
+        return status, HANDLED[status]
+    if v.person[i] < 0:
+        return "patient_not_in_register", HANDLED["patient_not_in_register"]
+    if day.toordinal() > local_day_ordinal(v.updated[i]) + 1:
+        return "late_delivery", HANDLED["late_delivery"]
+    return None
 
 
-def _file_faults(
-    out: Path,
-    written: list[tuple[Path, bytes]],
-    versions: list[Version],
-    truth: LabTruth,
-    rng: random.Random,
-) -> list[tuple[Path, bytes]]:
-    """A byte-identical re-delivery, a conflicting one, and one truncated gzip file."""
-    extra = []
-    later = written[-1][0].parent.name
-    originals = [(p, b) for p, b in written if p.parent.name != later]
-    source, payload = originals[rng.randrange(len(originals) // 2)]
-    duplicate = out / "lab" / later / source.name
-    extra.append((duplicate, payload))
-    truth.faults.append(
-        Fault(
-            "redelivered_identical",
-            duplicate.relative_to(out).as_posix(),
-            None,
-            None,
-            "duplicate_skipped",
-        )
-    )
-    source, payload = originals[rng.randrange(len(originals) // 2, len(originals))]
-    conflict = out / "lab" / later / source.name
-    extra.append((conflict, payload + b"\n" if not source.name.endswith(".gz") else payload[:-1]))
-    truth.faults.append(
-        Fault(
-            "redelivered_conflicting",
-            conflict.relative_to(out).as_posix(),
-            None,
-            None,
-            "conflict_rejected",
-        )
-    )
-    gz_files = [i for i, (p, _) in enumerate(written) if p.name.endswith(".gz")]
-    if gz_files:
-        index = gz_files[rng.randrange(len(gz_files))]
-        path, payload = written[index]
-        written[index] = (path, payload[: len(payload) // 2])
-        relative = path.relative_to(out).as_posix()
-        for version in versions:
-            if version.file == relative:
-                version.file_readable = False
-        truth.faults.append(Fault("truncated_gzip", relative, None, None, "bad_gzip"))
-    return extra
-
-
-def _expected_tests_daily(versions: list[Version]) -> dict[tuple[date, str], list[int]]:
-    """fct_tests_daily as a correct pipeline must compute it, from the accepted versions."""
-    latest: dict[str, Version] = {}
-    for version in versions:
-        if version.fault or not version.file_readable:
+def write_lab(
+    writer: FeedWriter, population: Population, versions: LabVersions, seed: int
+) -> np.ndarray:
+    """Write every version on its delivery date; returns each version's line index in the writer."""
+    order = np.lexsort((versions.result, versions.updated, versions.delivery))
+    line_index = np.empty(len(versions), dtype=np.int64)
+    bounds = np.flatnonzero(np.diff(versions.delivery[order])) + 1
+    for chunk in np.split(order, bounds):
+        if not len(chunk):
             continue
-        current = latest.get(version.result_id)
-        if current is None or version.last_updated > current.last_updated:
-            latest[version.result_id] = version
-    daily: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])
-    for version in latest.values():
-        if version.status not in codes.RESULT_STATUSES:
-            continue
-        positive = (
-            version.value >= codes.IGG_POSITIVE_THRESHOLD_BAU_ML
-            if version.value is not None
-            else version.result_code == codes.DETECTED
-        )
-        counts = daily[(version.collected.date(), version.test_type)]
-        counts[0] += 1
-        counts[1] += int(positive)
-    return dict(daily)
-
-
-def _write_truth(folder: Path, truth: LabTruth, config: LabFeedConfig) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / "lab_tests_daily.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["specimen_date", "test_type", "tests", "positives"])
-        for (day, test_type), (tests, positives) in sorted(truth.tests_daily.items()):
-            writer.writerow([day.isoformat(), test_type, tests, positives])
-    with (folder / "lab_faults.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["kind", "file", "line", "record_id", "expected"])
-        for fault in truth.faults:
-            writer.writerow(
-                [fault.kind, fault.file, fault.line or "", fault.record_id or "", fault.expected]
-            )
-    summary = {
-        "config": {k: str(v) for k, v in asdict(config).items()},
-        "records_written": truth.records_written,
-        "files_written": truth.files_written,
-        "faults": len(truth.faults),
-    }
-    (folder / "lab_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        day = date.fromordinal(int(versions.delivery[chunk[0]]))
+        lines = [format_version(population, versions, int(i), seed) for i in chunk]
+        ids = [result_id(seed, int(versions.result[i])) for i in chunk]
+        faults = {n: _fault_of(versions, int(i), day) for n, i in enumerate(chunk)}
+        faults = {n: f for n, f in faults.items() if f}
+        first = len(writer.line_files)
+        writer.write_day("lab", day, lines, ids, faults)
+        line_index[chunk] = first + np.arange(len(chunk))
+    return line_index
