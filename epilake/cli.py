@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-console = Console(stderr=False)
+# Wide enough for the run table when the output goes to a log rather than a terminal.
+console = Console() if sys.stdout.isatty() else Console(width=160)
 
 
 @click.group()

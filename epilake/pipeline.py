@@ -76,7 +76,11 @@ def run_pipeline(console: Console | None = None) -> RunReport:
     job = defs.resolve_job_def("epilake_pipeline")
     began = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
     seconds = time.perf_counter() - began
     report = RunReport(success=result.success, run_id=result.run_id, seconds=seconds)
     report.warnings.extend(_feeds_not_loaded(settings))

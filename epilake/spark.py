@@ -13,6 +13,7 @@ DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 # Fallback when the local jar folder is missing and the machine has internet.
 DELTA_PACKAGE = "io.delta:delta-spark_4.2_2.13:4.4.0"
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
 class SparkSetupError(RuntimeError):
@@ -60,7 +61,10 @@ def get_spark(settings: Settings, app_name: str = "epilake") -> SparkSession:
         .config("spark.driver.memory", os.environ.get("EPILAKE_SPARK_DRIVER_MEMORY", "4g"))
         .config("spark.databricks.delta.schema.autoMerge.enabled", "false")
         .config("spark.sql.warehouse.dir", str(settings.home / "spark-warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={settings.home}")
+        .config(
+            "spark.driver.extraJavaOptions",
+            f"-Dderby.system.home={settings.home} -Dlog4j2.configurationFile={LOG_CONFIG}",
+        )
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")

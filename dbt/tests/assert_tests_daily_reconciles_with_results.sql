@@ -1,4 +1,6 @@
 -- The mart counts every reportable result exactly once.
+{{ config(meta={"dagster": {"ref": {"name": "fct_tests_daily"}}}) }}
+
 with
 
 mart as (

@@ -33,7 +33,11 @@ class EpiLakeDbtTranslator(DagsterDbtTranslator):
         return "warehouse"
 
 
-TRANSLATOR = EpiLakeDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+TRANSLATOR = EpiLakeDbtTranslator(
+    settings=DagsterDbtTranslatorSettings(
+        enable_asset_checks=True, enable_source_tests_as_checks=True
+    )
+)
 
 
 @dbt_assets(

@@ -1,5 +1,7 @@
 """Quality gates of the lab feed, as Dagster asset checks."""
 
+from datetime import UTC, datetime
+
 import dagster as dg
 from pyspark.sql import functions as F
 
@@ -50,18 +52,19 @@ def lab_batches_reconcile(epilake: EpiLakeResource, spark: SparkResource) -> dg.
 @dg.asset_check(
     asset=BRONZE,
     blocking=False,
-    description="No lab file was re-delivered with different bytes in the latest load.",
+    description="No lab file was re-delivered with different bytes during this run.",
 )
 def lab_no_conflicting_redelivery(
-    epilake: EpiLakeResource, spark: SparkResource
+    context: dg.AssetCheckExecutionContext, epilake: EpiLakeResource, spark: SparkResource
 ) -> dg.AssetCheckResult:
     settings = epilake.settings()
     rows = _audit(spark.session(settings), settings)
-    latest = rows.agg(F.max("ingested_at")).collect()[0][0]
+    record = context.instance.get_run_record_by_id(context.run.run_id)
+    started = datetime.fromtimestamp(int(record.start_time or 0), UTC).replace(tzinfo=None)
     conflicts = [
         r["message"]
         for r in rows.where(
-            (F.col("ingested_at") == latest)
+            (F.col("ingested_at") >= F.lit(started))
             & (F.col("status") == audit.FileStatus.CONFLICT_REJECTED)
         ).collect()
     ]
