@@ -50,9 +50,15 @@ def generate_city(out: Path, config: CityConfig) -> CitySummary:
         step("epidemic")
         epidemic = simulate(population, config.start, config.days, rng)
         step("lab results")
+        record_rows = records.build_records(population, epidemic, rng)
         tested = lab.contact_tested(epidemic.contacts, rng)
         results, case_issued = lab.plan_results(
-            population, epidemic, rng, config.tests_per_1000_per_day, tested
+            population,
+            epidemic,
+            rng,
+            config.tests_per_1000_per_day,
+            tested,
+            record_rows["Immunization"],
         )
         unregistered = (
             max(1, int(len(results["person"]) * config.dirt * 0.05)) if config.dirt else 0
@@ -65,7 +71,6 @@ def generate_city(out: Path, config: CityConfig) -> CitySummary:
         writer = FeedWriter(out, rng)
         line_index = lab.write_lab(writer, population, versions, config.seed)
         step("e-medical records")
-        record_rows = records.build_records(population, epidemic, rng)
         written = records.write_records(
             writer,
             population,

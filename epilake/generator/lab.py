@@ -96,6 +96,7 @@ def plan_results(
     rng: np.random.Generator,
     tests_per_1000_per_day: float,
     contact_is_tested: np.ndarray,
+    vaccinations: dict,
 ) -> tuple[dict, np.ndarray]:
     """Every result (final state) as arrays, and when each case's positive result was issued.
 
@@ -132,6 +133,7 @@ def plan_results(
         )
     )
     parts.extend(_screening(population, epidemic, rng, tests_per_1000_per_day))
+    parts.append(_after_vaccination(epidemic, vaccinations, rng, len(parts[-1]["person"]) // 3))
     merged = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     inconclusive = (merged["outcome"] == NOT_DETECTED) & (rng.random(len(merged["person"])) < 0.005)
     merged["outcome"][inconclusive] = INCONCLUSIVE
@@ -142,6 +144,30 @@ def plan_results(
 def contact_tested(contacts, rng: np.random.Generator) -> np.ndarray:
     """Which contacts get a test (the lab and tracing feeds both use this one draw)."""
     return rng.random(len(contacts.person)) < 0.6
+
+
+def _after_vaccination(epidemic, vaccinations: dict, rng, count: int) -> dict:
+    """Quantitative IgG 21-120 days after a first dose: most vaccinated people respond."""
+    if not vaccinations or count == 0:
+        return _tests(
+            np.empty(0, np.int64),
+            np.empty(0, np.int64),
+            np.empty(0, np.int8),
+            np.empty(0, np.int8),
+            rng,
+        )
+    first = np.flatnonzero(vaccinations["dose"] == 1)
+    pick = first[rng.integers(0, len(first), size=count)]
+    person = vaccinations["person"][pick]
+    day = vaccinations["day"][pick] + rng.integers(21, 121, size=count)
+    keep = (day < epidemic.start.toordinal() + epidemic.days) & (day < epidemic.dead_from[person])
+    person, day = person[keep], day[keep]
+    responded = rng.random(len(day)) < 0.9
+    value = np.round(
+        np.where(responded, rng.uniform(60, 600, len(day)), rng.uniform(1, 30, len(day))), 1
+    )
+    loinc = np.full(len(day), IGG_QUANTITY, dtype=np.int8)
+    return _tests(person, day, loinc, np.full(len(day), NONE), rng, value=value)
 
 
 def _screening(population, epidemic, rng, per_1000) -> list[dict]:

@@ -60,6 +60,7 @@ def _encounters(population: Population, epidemic: Epidemic, rng) -> tuple[dict, 
     symptomatic = cases.symptomatic
     start = minute_of_ordinal(cases.day, rng.integers(8 * 60, 19 * 60, size=k))
     first = {
+        "role": np.full(int(symptomatic.sum()), 0, np.int8),
         "case": np.flatnonzero(symptomatic),
         "person": cases.person[symptomatic],
         "cls": first_class[symptomatic],
@@ -73,6 +74,7 @@ def _encounters(population: Population, epidemic: Epidemic, rng) -> tuple[dict, 
     admit = minute_of_ordinal(cases.admit_day[hosp], rng.integers(0, 1440, size=h))
     disposition = np.where(cases.died[hosp], 3, np.where(rng.random(h) < 0.05, 2, 1))
     stays = {
+        "role": np.full(h, 1, np.int8),
         "case": np.flatnonzero(hosp),
         "person": cases.person[hosp],
         "cls": np.full(h, IMP),
@@ -87,6 +89,7 @@ def _encounters(population: Population, epidemic: Epidemic, rng) -> tuple[dict, 
     admit_of_case[hosp] = admit
     a_start = admit_of_case[ambulance] - rng.integers(60, 180, size=a)
     transport = {
+        "role": np.full(a, 2, np.int8),
         "case": np.flatnonzero(ambulance),
         "person": cases.person[ambulance],
         "cls": np.full(a, EMER),
@@ -104,6 +107,7 @@ def _encounters(population: Population, epidemic: Epidemic, rng) -> tuple[dict, 
     b = len(b_day)
     b_start = minute_of_ordinal(b_day, rng.integers(0, 1440, size=b))
     background = {
+        "role": np.full(b, 3, np.int8),
         "case": np.full(b, -1),
         "person": b_person,
         "cls": np.full(b, EMER),
@@ -141,6 +145,7 @@ def _home_monitoring(epidemic: Epidemic, rng) -> dict:
     moment = minute_of_ordinal(day, rng.integers(8 * 60, 11 * 60, size=len(day)))
     vr = (day - np.repeat(first, span)) % 3 == 0
     encounters = {
+        "role": np.full(int(vr.sum()), 4, np.int8),
         "case": day_case[vr],
         "person": cases.person[day_case[vr]],
         "cls": np.full(int(vr.sum()), VR),
@@ -154,6 +159,7 @@ def _home_monitoring(epidemic: Epidemic, rng) -> dict:
     )
     hv = int(home_visit.sum())
     visits = {
+        "role": np.full(hv, 5, np.int8),
         "case": day_case[home_visit],
         "person": cases.person[day_case[home_visit]],
         "cls": np.full(hv, HH),
@@ -166,18 +172,21 @@ def _home_monitoring(epidemic: Epidemic, rng) -> dict:
     vitals = _cat(
         [
             {
+                "case": day_case,
                 "person": cases.person[day_case],
                 "code": np.zeros(len(day), np.int8),
                 "at": moment,
                 "value": spo2,
             },
             {
+                "case": day_case,
                 "person": cases.person[day_case],
                 "code": np.ones(len(day), np.int8),
                 "at": moment + 2,
                 "value": temp,
             },
             {
+                "case": day_case[rr],
                 "person": cases.person[day_case[rr]],
                 "code": np.full(int(rr.sum()), 2, np.int8),
                 "at": moment[rr] + 4,
@@ -278,13 +287,55 @@ def build_records(population: Population, epidemic: Epidemic, rng: np.random.Gen
             },
         ]
     )
+    vitals = monitoring["vitals"]
+    conditions["encounter"] = np.concatenate(
+        [
+            _encounter_of(encounters, np.arange(k), 0),  # U07.1: the first contact
+            _encounter_of(encounters, pneumonia, 1),  # J12.8: the hospital stay
+            np.full(len(post_covid), -1),
+        ]
+    )
+    if vitals:
+        vitals["encounter"] = _monitoring_encounter(encounters, vitals["case"], vitals["at"])
     return {
         "Encounter": encounters,
         "Condition": conditions,
-        "Observation": monitoring["vitals"],
+        "Observation": vitals,
         "DiagnosticReport": ct,
         "Immunization": _vaccinations(population, epidemic, rng),
     }
+
+
+def _encounter_of(encounters: dict, case: np.ndarray, role: int) -> np.ndarray:
+    """Row of the case's encounter of ``role`` (one per case), -1 where it has none."""
+    lookup = np.full(int(case.max(initial=-1)) + 1, -1, dtype=np.int64)
+    rows = np.flatnonzero(encounters["role"] == role)
+    known = encounters["case"][rows]
+    inside = known < len(lookup)
+    lookup[known[inside]] = rows[inside]
+    return lookup[case] if len(case) else np.empty(0, np.int64)
+
+
+def _monitoring_encounter(encounters: dict, case: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """For each reading, the case's latest telemedicine consultation at or before it."""
+    rows = np.flatnonzero(encounters["role"] == 4)
+    span = 10**9
+    keys = encounters["case"][rows] * span + (encounters["start"][rows] - encounters["start"].min())
+    order = np.argsort(keys)
+    wanted = case * span + (at - encounters["start"].min())
+    position = np.searchsorted(keys[order], wanted, side="right") - 1
+    found = rows[order][np.maximum(position, 0)]
+    same_case = (position >= 0) & (encounters["case"][found] == case)
+    return np.where(same_case, found, -1)
+
+
+def _encounter_ref(row: dict, i: int, seed: int) -> str:
+    encounter = int(row["encounter"][i])
+    return (
+        f',"encounter":{{"reference":"Encounter/enc-{seed}-{encounter:09d}"}}'
+        if encounter >= 0
+        else ""
+    )
 
 
 # -- serialisation --------------------------------------------------------------------------
@@ -352,7 +403,7 @@ def format_condition(population, row: dict, i: int, seed: int) -> str:
         f'"code":{{"coding":[{{"system":"http://hl7.org/fhir/sid/icd-10","code":"{code}"}}]}},'
         f"{_ref(population, row['person'][i])},"
         f'"onsetDateTime":"{local_instant(minute_of_ordinal(row["onset"][i], 9 * 60))}",'
-        f'"recordedDate":"{local_instant(recorded)}"}}'
+        f'"recordedDate":"{local_instant(recorded)}"{_encounter_ref(row, i, seed)}}}'
     )
 
 
@@ -366,7 +417,8 @@ def format_observation(population, row: dict, i: int, seed: int) -> str:
         '"status":"final","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}],'
         f'"code":{{"coding":[{{"system":"http://loinc.org","code":"{code}","display":"{display}"}}]}},'
         f'{_ref(population, row["person"][i])},"effectiveDateTime":"{at}",'
-        f'"valueQuantity":{{"value":{shown},"unit":"{unit}","system":"http://unitsofmeasure.org","code":"{unit}"}}}}'
+        f'"valueQuantity":{{"value":{shown},"unit":"{unit}","system":"http://unitsofmeasure.org","code":"{unit}"}}'
+        f"{_encounter_ref(row, i, seed)}}}"
     )
 
 

@@ -64,3 +64,14 @@ def test_dagster_cli_validates_the_definitions():
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_only_the_gate_checks_silver_so_dbt_waits_for_it(repository):
+    # A dbt source test loaded as a check on silver would run inside the dbt step, which
+    # would then no longer wait for the blocking gate (tests/integration/test_gates.py).
+    on_silver = {
+        key.name
+        for key in repository.asset_graph.asset_check_keys
+        if key.asset_key == dg.AssetKey(["silver", "lab_results"])
+    }
+    assert on_silver == {"silver__lab_results"}

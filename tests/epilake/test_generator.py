@@ -232,3 +232,43 @@ def test_the_same_seed_gives_the_same_bytes(tmp_path):
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     generate_city(tmp_path / "c", CityConfig(patients=3_000, days=60, seed=10, dirt=0.02))
     assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
+
+
+def test_conditions_and_vital_signs_point_at_an_encounter_of_the_same_patient(city):
+    out, _ = city
+    encounters = {}
+    linked = []
+    for file, _, record in _records(out, "records"):
+        if file.resource_type == "Encounter":
+            encounters[record["id"]] = record["subject"]["reference"]
+        elif "encounter" in record:
+            linked.append(
+                (
+                    record["encounter"]["reference"].removeprefix("Encounter/"),
+                    record["subject"]["reference"],
+                )
+            )
+    assert len(linked) > 5_000
+    resolved = [(encounters[e], s) for e, s in linked if e in encounters]
+    assert all(found == subject for found, subject in resolved)
+    # A few encounters sit in logged malformed lines; every other reference resolves.
+    assert len(resolved) >= 0.99 * len(linked)
+
+
+def test_vaccinated_residents_get_antibody_tests(tmp_path):
+    out = tmp_path / "landing"
+    generate_city(
+        out, CityConfig(patients=20_000, start=date(2020, 11, 1), days=120, seed=2, dirt=0)
+    )
+    vaccinated = {
+        r["subject"]["reference"]
+        for _, _, r in _records(out, "records")
+        if r.get("resourceType") == "Immunization"
+    }
+    igg = {
+        r["subject"]["reference"]
+        for _, _, r in _records(out, "lab")
+        if r["code"]["coding"][0]["code"] == "94505-5"
+    }
+    assert len(vaccinated) > 500
+    assert len(vaccinated & igg) > 20
