@@ -25,9 +25,7 @@ REGISTER_HEADER = (
     "birth_date,sex,okrug,address,phone,covid_status,contact_status,immune_status,status_since"
 )
 PATIENT_ID = re.compile(r"^[0-9]+$")
-FHIR_DATETIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$"
-)
+FHIR_DATETIME = re.compile(codes.FHIR_DATETIME_PATTERN)
 RESOURCE_CODES = {
     "Condition": ("http://hl7.org/fhir/sid/icd-10", {"U07.1", "U07.2", "J12.8", "Z20.8", "U09.9"}),
     "Observation": ("http://loinc.org", {"59408-5", "8310-5", "9279-1"}),

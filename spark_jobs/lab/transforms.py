@@ -17,8 +17,6 @@ from spark_jobs.lab import codes
 from spark_jobs.lab.schemas import CORRUPT_RECORD, OBSERVATION
 
 ENTITY = "observations"
-# FHIR R4 dateTime / instant: a date, or a date and time that carries its offset.
-FHIR_DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$"
 
 
 def _first_code(concept: Column, system: str) -> Column:
@@ -29,7 +27,7 @@ def _first_code(concept: Column, system: str) -> Column:
 
 def _parse_timestamp(column: Column) -> Column:
     """A FHIR dateTime/instant string as a UTC timestamp; null when it is not a valid one."""
-    return F.when(column.rlike(FHIR_DATETIME_PATTERN), F.try_to_timestamp(column))
+    return F.when(column.rlike(codes.FHIR_DATETIME_PATTERN), F.try_to_timestamp(column))
 
 
 def parse_observations(lines: DataFrame) -> DataFrame:
