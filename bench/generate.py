@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -20,7 +18,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench.common import append_result, machine
+
 FLOOR_SECONDS = 300  # issue: 1,000,000 patients x 365 days in under 5 minutes ...
 FLOOR_PEAK_GIB = 4.0  # ... with peak memory under 4 GiB
 
@@ -28,6 +27,8 @@ CHILD = """
 import json, sys
 from datetime import date
 from pathlib import Path
+
+from bench.common import append_result, machine
 from epilake.generator import CityConfig, generate_city
 args = json.loads(sys.argv[1])
 summary = generate_city(Path(args["out"]), CityConfig(patients=args["patients"], days=args["days"],
@@ -35,15 +36,6 @@ summary = generate_city(Path(args["out"]), CityConfig(patients=args["patients"],
 print(json.dumps({"lines": summary.lines, "files": summary.files, "faults": summary.faults,
                   "calibration": summary.calibration}))
 """
-
-
-def machine() -> dict:
-    return {
-        "cpus": os.cpu_count(),
-        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
 
 
 def run(patients: int, days: int, seed: int, dirt: float, start: str, keep: Path | None) -> dict:
@@ -102,11 +94,7 @@ def main() -> None:
     result = run(
         options.patients, options.days, options.seed, options.dirt, options.start, options.keep
     )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    target = RESULTS / f"{result['date']}-generate.json"
-    history = json.loads(target.read_text()) if target.exists() else []
-    history.append(result)
-    target.write_text(json.dumps(history, indent=2) + "\n")
+    append_result(result, "generate")
     print(
         json.dumps(
             {

@@ -2,13 +2,15 @@
 
 import dagster as dg
 
-from dagster_project.defs import dashboards, dbt, lab, pipeline
+from dagster_project.defs import automation, dashboards, dbt, feeds, lab, pipeline
 from dagster_project.defs.resources import RESOURCES
 
 defs = dg.Definitions.merge(
+    feeds.defs,
     lab.defs,
     dbt.defs,
     dashboards.defs,
     pipeline.defs,
+    automation.defs,
     dg.Definitions(resources=RESOURCES),
 )

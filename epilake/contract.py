@@ -16,34 +16,25 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from epilake.generator.city import OKRUGS
+from spark_jobs.common.fhir import FHIR_DATETIME_PATTERN, PATIENT_REFERENCE_PATTERN
 from spark_jobs.common.landing import FEEDS, decode_file, discover
 from spark_jobs.lab import codes
+from spark_jobs.records import codes as rc
+from spark_jobs.register import codes as register_codes
+from spark_jobs.tracing.transforms import OUTCOMES, SETTINGS, TEST_RESULTS
 
-REGISTER_HEADER = (
-    "event_id,event_time,op,patient_id,policy_number,last_name,first_name,middle_name,"
-    "birth_date,sex,okrug,address,phone,covid_status,contact_status,immune_status,status_since"
-)
+REGISTER_HEADER = register_codes.HEADER
 PATIENT_ID = re.compile(r"^[0-9]+$")
-FHIR_DATETIME = re.compile(codes.FHIR_DATETIME_PATTERN)
+FHIR_DATETIME = re.compile(FHIR_DATETIME_PATTERN)
 RESOURCE_CODES = {
-    "Condition": ("http://hl7.org/fhir/sid/icd-10", {"U07.1", "U07.2", "J12.8", "Z20.8", "U09.9"}),
-    "Observation": ("http://loinc.org", {"59408-5", "8310-5", "9279-1"}),
-    "DiagnosticReport": ("http://loinc.org", {"24627-2"}),
-    "Immunization": (
-        "urn:epilake:vaccine",
-        {"sputnik-v", "sputnik-light", "epivaccorona", "covivac"},
-    ),
+    "Condition": (rc.ICD10_SYSTEM, set(rc.CONDITION_CODES)),
+    "Observation": (rc.LOINC_SYSTEM, set(rc.VITAL_SIGNS)),
+    "DiagnosticReport": (rc.LOINC_SYSTEM, {rc.CHEST_CT_CODE}),
+    "Immunization": (rc.VACCINE_SYSTEM, set(rc.VACCINES)),
 }
-ENCOUNTER_CLASSES = {"AMB", "EMER", "IMP", "VR", "HH"}
-SETTINGS = {"household", "work", "education", "healthcare", "transport", "social", "other"}
-REGISTER_VALUES = {
-    "op": {"upsert", "delete"},
-    "sex": {"male", "female", "unknown"},
-    "okrug": set(OKRUGS),
-    "covid_status": {"none", "suspected", "confirmed", "recovered", "deceased"},
-    "contact_status": {"none", "contact", "quarantine_ended"},
-    "immune_status": {"none", "vaccinated", "recovered", "antibodies"},
+ENCOUNTER_CLASSES = set(rc.ENCOUNTER_CLASSES)
+REGISTER_VALUES = {"op": set(register_codes.OPS)} | {
+    column: set(values) for column, values in register_codes.ENUMERATIONS.items()
 }
 
 
@@ -93,7 +84,7 @@ def check_lab(record: dict, now: datetime) -> tuple[str, str] | None:
     subject = (record.get("subject") or {}).get("reference")
     if subject is None:
         return "missing_subject", ""
-    if not re.match(codes.PATIENT_REFERENCE_PATTERN, subject):
+    if not re.match(PATIENT_REFERENCE_PATTERN, subject):
         return "invalid_subject", subject
     collected, issued = _instant(record.get("effectiveDateTime")), _instant(record.get("issued"))
     if collected is None:
@@ -110,10 +101,14 @@ def check_lab(record: dict, now: datetime) -> tuple[str, str] | None:
 def check_record(resource_type: str | None, record: dict) -> tuple[str, str] | None:
     if record.get("resourceType") != resource_type:
         return "wrong_resource_type", str(record.get("resourceType"))
-    if not record.get("id") or _instant((record.get("meta") or {}).get("lastUpdated")) is None:
+    if not record.get("id"):
         return "missing_id", ""
-    subject = (record.get("subject") or {}).get("reference", "")
-    if not re.match(codes.PATIENT_REFERENCE_PATTERN, subject):
+    if _instant((record.get("meta") or {}).get("lastUpdated")) is None:
+        return "invalid_last_updated", ""
+    subject = (record.get("subject") or {}).get("reference")
+    if subject is None:
+        return "missing_subject", ""
+    if not re.match(PATIENT_REFERENCE_PATTERN, subject):
         return "invalid_subject", subject
     if resource_type == "Encounter":
         code = (record.get("class") or {}).get("code")
@@ -128,10 +123,25 @@ def check_tracing(record: dict) -> tuple[str, str] | None:
     for key in ("contact_id", "investigation_id", "index_patient_id", "updated_at"):
         if not record.get(key):
             return "missing_field", key
+    for key in ("index_patient_id", "contact_patient_id"):
+        if record.get(key) is not None and not PATIENT_ID.match(str(record[key])):
+            return "invalid_patient_id", str(record[key])
     if record.get("setting") not in SETTINGS:
         return "unknown_setting", str(record.get("setting"))
-    if _instant(record.get("identified_at")) is None or _date(record.get("exposure_date")) is None:
-        return "invalid_date", ""
+    for key in ("identified_at", "updated_at"):
+        if _instant(record.get(key)) is None:
+            return "invalid_date", key
+    if record.get("notified_at") is not None and _instant(record["notified_at"]) is None:
+        return "invalid_date", "notified_at"
+    for key in ("exposure_date", "quarantine_start", "quarantine_end"):
+        if (record.get(key) is not None or key == "exposure_date") and _date(
+            record.get(key)
+        ) is None:
+            return "invalid_date", key
+    if record.get("test_result") not in TEST_RESULTS:
+        return "unknown_test_result", str(record.get("test_result"))
+    if record.get("outcome") not in OUTCOMES:
+        return "unknown_outcome", str(record.get("outcome"))
     return None
 
 

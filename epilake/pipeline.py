@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from rich.console import Console
@@ -43,24 +44,42 @@ def _metadata_value(value) -> str:
     return str(getattr(value, "value", getattr(value, "text", getattr(value, "path", value))))
 
 
-LOADED_FEEDS = ("lab",)
+class NothingToRun(Exception):
+    """The landing zone has no delivery the job can take; the message says what to do."""
 
 
-def _feeds_not_loaded(settings: Settings) -> list[str]:
-    """Say which delivered feeds this version does not load yet, so nothing goes unnoticed."""
+def run_window(settings: Settings) -> tuple[date, date, list[str]]:
+    """The delivery dates one run covers: every dated landing folder, within the partitions.
+
+    The whole span is safe to cover: files already loaded are skipped by the audit, and
+    files loaded but not yet promoted (an interrupted run) are promoted now.
+    """
+    from dagster_project.defs.partitions import DELIVERY_DATES, FIRST_DELIVERY_DATE
+    from epilake.landing_status import delivery_range
     from spark_jobs.common.landing import FEEDS, discover
 
+    files = [f for feed in FEEDS for f in discover(settings.landing, feed)]
+    span = delivery_range(files)
+    if span is None:
+        raise NothingToRun(
+            f"No delivery folders under {settings.landing}. Generate a city with "
+            "`epilake generate --out <dir>` or set EPILAKE_LANDING to the landing zone."
+        )
+    first_partition = date.fromisoformat(DELIVERY_DATES.get_first_partition_key())
+    last_partition = date.fromisoformat(DELIVERY_DATES.get_last_partition_key())
     notes = []
-    for feed in FEEDS:
-        if feed in LOADED_FEEDS:
-            continue
-        files = discover(settings.landing, feed)
-        if files:
-            notes.append(
-                f"{len(files)} {feed} files are in the landing zone; this version loads the "
-                "lab feed only, so they were left untouched"
-            )
-    return notes
+    if span[0] < first_partition:
+        raise NothingToRun(
+            f"Deliveries start on {span[0]}, before the first partition {FIRST_DELIVERY_DATE}; "
+            f"set EPILAKE_FIRST_DELIVERY_DATE={span[0]} and run again."
+        )
+    last = min(span[1], last_partition)
+    if span[1] > last_partition:
+        notes.append(
+            f"delivery folders after {last_partition} are dated in the future; they are "
+            "left for the run of their day"
+        )
+    return span[0], last, notes
 
 
 def run_pipeline(console: Console | None = None) -> RunReport:
@@ -72,25 +91,38 @@ def run_pipeline(console: Console | None = None) -> RunReport:
     _prepare_environment(settings)
     console.print(f"[bold]EpiLake run[/]  landing={settings.landing}  home={settings.home}")
     from dagster_project.definitions import defs
+    from dagster_project.defs.partitions import range_tags
 
     job = defs.resolve_job_def("epilake_pipeline")
+    try:
+        first, last, notes = run_window(settings)
+    except NothingToRun as problem:
+        console.print(f"[red]Nothing to run:[/] {problem}")
+        return RunReport(success=False, run_id="", seconds=0.0, failures=[str(problem)])
+    console.print(f"Deliveries {first} to {last} (one run over those daily partitions)")
     began = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
+            tags=range_tags(first, last),
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
     seconds = time.perf_counter() - began
     report = RunReport(success=result.success, run_id=result.run_id, seconds=seconds)
-    report.warnings.extend(_feeds_not_loaded(settings))
+    report.warnings.extend(notes)
 
     table = Table(title=f"Run {result.run_id[:8]} ({seconds:.0f}s)")
     for column in ("asset / check", "result", "figures"):
         table.add_column(column)
+    reported: set[str] = set()
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             mat = event.event_specific_data.materialization
+            # A run over many daily partitions materializes each partition: report once.
+            if mat.asset_key.to_user_string() in reported:
+                continue
+            reported.add(mat.asset_key.to_user_string())
             figures = ", ".join(
                 f"{k}={_metadata_value(v)}"
                 for k, v in mat.metadata.items()

@@ -60,6 +60,9 @@ def get_spark(settings: Settings, app_name: str = "epilake") -> SparkSession:
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", os.environ.get("EPILAKE_SPARK_DRIVER_MEMORY", "4g"))
         .config("spark.databricks.delta.schema.autoMerge.enabled", "false")
+        # Delta's default of 50 snapshot partitions suits a cluster; here every table
+        # operation would pay for 50 tiny tasks on 2 cores.
+        .config("spark.databricks.delta.snapshotPartitions", "4")
         .config("spark.sql.warehouse.dir", str(settings.home / "spark-warehouse"))
         .config(
             "spark.driver.extraJavaOptions",

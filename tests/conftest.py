@@ -13,7 +13,7 @@ from pyspark.sql import SparkSession
 
 from epilake.settings import Settings, get_settings
 from epilake.spark import get_spark
-from spark_jobs.lab.schemas import LANDED_LINES
+from spark_jobs.common.schemas import LANDED_LINES
 
 TEST_SECRET = "test-secret-not-for-production"
 FIXED_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

@@ -17,11 +17,8 @@ from epilake.generator.identity import address, full_name, phone, policy_number
 from epilake.generator.population import SEX_CODES, Population
 from epilake.generator.timefmt import local_day_ordinal, local_instant, minute_of_ordinal
 from epilake.generator.writer import FeedWriter
+from spark_jobs.register.codes import HEADER
 
-HEADER = (
-    "event_id,event_time,op,patient_id,policy_number,last_name,first_name,middle_name,"
-    "birth_date,sex,okrug,address,phone,covid_status,contact_status,immune_status,status_since"
-)
 COVID = ("none", "suspected", "confirmed", "recovered", "deceased")
 CONTACT = ("none", "contact", "quarantine_ended")
 IMMUNE = ("none", "vaccinated", "recovered", "antibodies")

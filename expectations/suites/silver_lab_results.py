@@ -7,33 +7,13 @@ from great_expectations.expectations.metadata_types import FailureSeverity
 
 from expectations import thresholds
 from spark_jobs.lab import codes
+from spark_jobs.lab.schemas import SILVER_LAB_RESULTS
 
 SUITE_NAME = "silver__lab_results"
 ERROR = FailureSeverity.CRITICAL  # blocks promotion
 WARN = FailureSeverity.WARNING  # recorded only
 
-COLUMNS = [
-    "result_id",
-    "accession_key",
-    "patient_key",
-    "status",
-    "is_retracted",
-    "loinc_code",
-    "test_type",
-    "result_code",
-    "result_value",
-    "result_unit",
-    "is_positive",
-    "collected_at",
-    "issued_at",
-    "specimen_date",
-    "lab_id",
-    "version_at",
-    "_delivery_date",
-    "_source_file",
-    "_line",
-    "_ingested_at",
-]
+COLUMNS = SILVER_LAB_RESULTS.fieldNames()
 
 
 def build_suite() -> gx.ExpectationSuite:

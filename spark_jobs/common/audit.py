@@ -25,6 +25,7 @@ class FileStatus(StrEnum):
 AUDIT_SCHEMA = T.StructType(
     [
         T.StructField("feed", T.StringType(), nullable=False),
+        T.StructField("entity", T.StringType(), nullable=False),
         T.StructField("file_name", T.StringType(), nullable=False),
         T.StructField("source_file", T.StringType(), nullable=False),
         T.StructField("delivery_date", T.DateType()),
@@ -54,6 +55,7 @@ PROMOTIONS_SCHEMA = T.StructType(
 @dataclass
 class AuditRow:
     feed: str
+    entity: str
     file_name: str
     source_file: str
     delivery_date: date | None
@@ -70,6 +72,7 @@ class AuditRow:
     def as_tuple(self) -> tuple:
         return (
             self.feed,
+            self.entity,
             self.file_name,
             self.source_file,
             self.delivery_date,

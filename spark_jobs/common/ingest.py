@@ -15,13 +15,15 @@ from datetime import UTC, datetime
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from epilake.progress import progress
 from epilake.settings import Settings
 from spark_jobs.common import audit
-from spark_jobs.common.delta import insert_new_rows, read_table
+from spark_jobs.common.delta import insert_new_rows
 from spark_jobs.common.landing import LandingFile, decode_file, discover
+from spark_jobs.common.ops_tables import read_rows
+from spark_jobs.common.schemas import BRONZE, QUARANTINE
+from spark_jobs.common.window import EVERYTHING, DeliveryWindow
 
 DEFAULT_CHUNK_LINES = 400_000
 
@@ -32,16 +34,20 @@ class FeedSpec:
 
     feed: str
     entity: str
-    bronze_schema: T.StructType
-    quarantine_schema: T.StructType
     validate: Callable[[DataFrame, datetime], DataFrame]
     to_bronze: Callable[[DataFrame, datetime], DataFrame]
     to_quarantine: Callable[[DataFrame, datetime], DataFrame]
+    # A CSV feed's exact header line: a file without it is quarantined whole, and the
+    # header is not a record (records keep their file line numbers).
+    header: str | None = None
+    # Which of the feed's files this entity loads (records: one resource type each).
+    accepts: Callable[[LandingFile], bool] = lambda file: True
 
 
 @dataclass
 class IngestSummary:
     feed: str
+    entity: str = ""
     files_seen: int = 0
     files_loaded: int = 0
     files_duplicate: int = 0
@@ -56,18 +62,28 @@ class IngestSummary:
     def reconciles(self) -> bool:
         return self.records_read == self.records_accepted + self.records_quarantined
 
+    @classmethod
+    def combine(cls, feed: str, parts: Iterable[IngestSummary]) -> IngestSummary:
+        """One summary for a feed loaded entity by entity (the records feed)."""
+        total = cls(feed=feed)
+        for part in parts:
+            for name, value in vars(part).items():
+                if isinstance(value, int):
+                    setattr(total, name, getattr(total, name) + value)
+            total.messages.extend(part.messages)
+        return total
+
 
 def relative_source(settings: Settings, file: LandingFile) -> str:
     """The landing path relative to the landing root (it carries no identifier)."""
     return file.path.relative_to(settings.landing).as_posix()
 
 
-def _load_audit_state(spark: SparkSession, settings: Settings, feed: str) -> audit.AuditState:
-    rows = (
-        read_table(spark, settings.table_path(*audit.AUDIT_TABLE), audit.AUDIT_SCHEMA)
-        .where(F.col("feed") == feed)
-        .select("file_name", "source_file", "sha256", "status")
-        .collect()
+def _load_audit_state(settings: Settings, feed: str) -> audit.AuditState:
+    rows = read_rows(
+        settings.table_path(*audit.AUDIT_TABLE),
+        ["file_name", "source_file", "sha256", "status"],
+        {"feed": feed},
     )
     state = audit.AuditState()
     for row in rows:
@@ -111,7 +127,7 @@ class FeedIngestor:
         self.spec = spec
         self.chunk_lines = chunk_lines
         self.ingested_at = datetime.now(UTC).replace(microsecond=0)
-        self.summary = IngestSummary(feed=spec.feed)
+        self.summary = IngestSummary(feed=spec.feed, entity=spec.entity)
         self._audit_rows: list[audit.AuditRow] = []
         self._pending: list[audit.AuditRow] = []
         self._lines: list[tuple] = []
@@ -127,9 +143,14 @@ class FeedIngestor:
         return self.settings.table_path("quarantine", self.spec.feed)
 
     # -- the run ---------------------------------------------------------------------------
-    def run(self, files: Iterable[LandingFile] | None = None) -> IngestSummary:
-        files = list(discover(self.settings.landing, self.spec.feed) if files is None else files)
-        state = _load_audit_state(self.spark, self.settings, self.spec.feed)
+    def run(
+        self, window: DeliveryWindow = EVERYTHING, files: Iterable[LandingFile] | None = None
+    ) -> IngestSummary:
+        """Load the new files of this entity whose delivery date is in ``window``."""
+        if files is None:
+            files = discover(self.settings.landing, self.spec.feed)
+        files = [f for f in window.select(files) if self.spec.accepts(f)]
+        state = _load_audit_state(self.settings, self.spec.feed)
         new_files = [f for f in files if relative_source(self.settings, f) not in state.seen_paths]
         self.summary.files_seen = len(files)
         for file in progress(new_files, f"{self.spec.feed}: reading landing files"):
@@ -144,6 +165,7 @@ class FeedIngestor:
         decoded = decode_file(file.path, file.compressed)
         row = audit.AuditRow(
             feed=self.spec.feed,
+            entity=self.spec.entity,
             file_name=file.file_name,
             source_file=source,
             delivery_date=file.delivery_date,
@@ -154,10 +176,15 @@ class FeedIngestor:
             ingested_at=self.ingested_at,
         )
         status, message = audit.plan_file(state, file.file_name, source, decoded.sha256)
-        if status is None and (file.naming_error or decoded.error):
+        header_error = self._header_error(decoded.lines)
+        if status is None and (file.naming_error or decoded.error or header_error):
             status = audit.FileStatus.FILE_QUARANTINED
-            rule = "bad_file_name" if file.naming_error else decoded.rule
-            reason = file.naming_error or decoded.error
+            if file.naming_error:
+                rule, reason = "bad_file_name", file.naming_error
+            elif decoded.error:
+                rule, reason = decoded.rule, decoded.error
+            else:
+                rule, reason = "bad_header", header_error
             kept = _keep_aside(self.settings, file, source)
             message = f"{source}: {reason}; whole file quarantined, copy kept at {kept}"
             self._file_quarantine.append((file.delivery_date, file.batch_id, source, rule, reason))
@@ -170,12 +197,23 @@ class FeedIngestor:
             return
         state.remember_loaded(file.file_name, decoded.sha256, source)
         assert decoded.lines is not None
-        row.records_read = len(decoded.lines)
+        first = 1 if self.spec.header is None else 2
+        records = decoded.lines[first - 1 :]
+        row.records_read = len(records)
         self._pending.append(row)
         self._lines.extend(
             (file.delivery_date, file.batch_id, source, number, text)
-            for number, text in enumerate(decoded.lines, start=1)
+            for number, text in enumerate(records, start=first)
         )
+
+    def _header_error(self, lines: list[str] | None) -> str | None:
+        if self.spec.header is None or lines is None:
+            return None
+        if not lines:
+            return "empty file: no header line"
+        if lines[0] != self.spec.header:
+            return f"header is not the contract's: {lines[0][:120]!r}"
+        return None
 
     def _record(self, row: audit.AuditRow) -> None:
         counter = {
@@ -201,8 +239,8 @@ class FeedIngestor:
                 (d, b, s, None, "file", None, None, rule, reason, self.ingested_at)
                 for d, b, s, rule, reason in self._file_quarantine
             ]
-            frame = self.spark.createDataFrame(rows, self.spec.quarantine_schema)
-            self._write_quarantine(frame)
+            frame = self.spark.createDataFrame(rows, QUARANTINE)
+            self._write_quarantine(frame, [source for _, _, source, _, _ in self._file_quarantine])
             self._file_quarantine = []
         if self._audit_rows:
             frame = self.spark.createDataFrame(
@@ -216,6 +254,7 @@ class FeedIngestor:
     def _write_records(self) -> None:
         lines = self.spark.createDataFrame(_lines_table(self._lines))
         validated = self.spec.validate(lines, self.settings.now).persist()
+        sources = [row.source_file for row in self._pending]
         try:
             counts = {
                 row["_source_file"]: (row["accepted"], row["quarantined"])
@@ -231,10 +270,15 @@ class FeedIngestor:
                 self.bronze_path,
                 self.spec.to_bronze(validated, self.ingested_at),
                 keys=("_source_file", "_line"),
-                schema=self.spec.bronze_schema,
+                schema=BRONZE,
                 partition_by=("_delivery_date",),
+                sources=sources,
+                source_dates=sorted({row.delivery_date for row in self._pending}),
             )
-            self._write_quarantine(self.spec.to_quarantine(validated, self.ingested_at))
+            if any(quarantined for _, quarantined in counts.values()):
+                self._write_quarantine(
+                    self.spec.to_quarantine(validated, self.ingested_at), sources
+                )
         finally:
             validated.unpersist()
         for row in self._pending:
@@ -243,11 +287,12 @@ class FeedIngestor:
         self._pending = []
         self._lines = []
 
-    def _write_quarantine(self, frame: DataFrame) -> None:
+    def _write_quarantine(self, frame: DataFrame, sources: list[str]) -> None:
         insert_new_rows(
             self.spark,
             self.quarantine_path,
             frame,
             keys=("_source_file", "_line", "entity"),
-            schema=self.spec.quarantine_schema,
+            schema=QUARANTINE,
+            sources=sources,
         )

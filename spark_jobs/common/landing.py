@@ -17,6 +17,13 @@ from pathlib import Path
 
 FEEDS = ("lab", "records", "register", "tracing")
 FEED_EXTENSIONS = {"lab": "ndjson", "records": "ndjson", "register": "csv", "tracing": "jsonl"}
+RECORD_RESOURCE_TYPES = (
+    "Encounter",
+    "Condition",
+    "Observation",
+    "DiagnosticReport",
+    "Immunization",
+)
 _BATCH_ID = r"[A-Za-z0-9_-]+"
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -74,12 +81,18 @@ def parse_landing_path(feed: str, path: Path) -> LandingFile:
         error = f"delivery folder {date_dir!r} is not YYYY-MM-DD"
     if match is None and error is None:
         error = f"file name {name!r} does not match <batch_id>.{ext}[.gz] for feed {feed!r}"
+    rtype = match.groupdict().get("rtype") if match else None
+    if feed == "records" and match and error is None and rtype not in RECORD_RESOURCE_TYPES:
+        error = (
+            f"resource type {rtype!r} in {name!r} is not one the records feed carries "
+            f"({', '.join(RECORD_RESOURCE_TYPES)})"
+        )
     return LandingFile(
         feed=feed,
         delivery_date=delivery,
         path=path,
         batch_id=match.group("batch") if match else None,
-        resource_type=match.groupdict().get("rtype") if match else None,
+        resource_type=rtype,
         compressed=compressed,
         naming_error=error,
     )

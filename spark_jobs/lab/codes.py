@@ -32,7 +32,3 @@ STATUSES = (
 )
 RESULT_STATUSES = ("final", "amended", "corrected")
 RETRACTED_STATUS = "entered-in-error"
-
-PATIENT_REFERENCE_PATTERN = r"^Patient/[0-9]+$"
-# FHIR R4 dateTime / instant: a date, or a date and time that carries its offset.
-FHIR_DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$"

@@ -6,37 +6,26 @@ bronze rows   -> silver lab results (typed, pseudonymised, latest version per re
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from epilake.privacy import pseudonymise_col
-from epilake.settings import LOCAL_TIMEZONE
+from spark_jobs.common import fhir, rules
+from spark_jobs.common.silver import latest_versions, mark_register_match
 from spark_jobs.lab import codes
-from spark_jobs.lab.schemas import CORRUPT_RECORD, OBSERVATION
+from spark_jobs.lab.schemas import OBSERVATION, SILVER_LAB_RESULTS
 
 ENTITY = "observations"
 
 
-def _first_code(concept: Column, system: str) -> Column:
-    """The code of the first coding in ``system`` of a CodeableConcept, else null."""
-    # F.get tolerates an empty array (plain [0] raises under ANSI mode).
-    return F.get(F.filter(concept["coding"], lambda c: c["system"] == system), 0)["code"]
-
-
-def _parse_timestamp(column: Column) -> Column:
-    """A FHIR dateTime/instant string as a UTC timestamp; null when it is not a valid one."""
-    return F.when(column.rlike(codes.FHIR_DATETIME_PATTERN), F.try_to_timestamp(column))
-
-
 def parse_observations(lines: DataFrame) -> DataFrame:
     """Parse each landed line as a FHIR Observation (malformed lines keep their raw text)."""
-    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD}
-    return lines.withColumn("obs", F.from_json(F.col("raw"), OBSERVATION, options))
+    return fhir.parse_resources(lines, OBSERVATION, "obs")
 
 
-def _rules(now: datetime) -> list[tuple[str, Column, Column]]:
+def _rules(now_utc: Column) -> list[rules.Rule]:
     """(rule, failing condition, reason) in the order they are judged."""
     obs = F.col("obs")
     loinc = F.col("loinc_code")
@@ -45,39 +34,11 @@ def _rules(now: datetime) -> list[tuple[str, Column, Column]]:
     value_code = F.col("result_code")
     has_result_value = value_code.isNotNull() | obs["valueQuantity"]["value"].isNotNull()
     return [
-        ("empty_line", F.trim(F.col("raw")) == "", F.lit("empty line")),
-        (
-            "json_malformed",
-            obs.isNull() | (obs[CORRUPT_RECORD].isNotNull() & obs["resourceType"].isNull()),
-            F.lit("line is not a JSON object"),
-        ),
-        (
-            "json_type_mismatch",
-            obs[CORRUPT_RECORD].isNotNull(),
-            F.lit("a field has the wrong JSON type for a FHIR Observation"),
-        ),
-        (
-            "wrong_resource_type",
-            F.coalesce(obs["resourceType"], F.lit("")) != "Observation",
-            F.concat(
-                F.lit("resourceType is "),
-                F.coalesce(obs["resourceType"], F.lit("missing")),
-                F.lit(", expected Observation"),
-            ),
-        ),
-        ("missing_id", obs["id"].isNull() | (F.trim(obs["id"]) == ""), F.lit("id is missing")),
-        (
-            "invalid_last_updated",
-            F.col("version_at").isNull(),
-            F.concat(
-                F.lit("meta.lastUpdated is missing or not a FHIR instant: "),
-                F.coalesce(obs["meta"]["lastUpdated"], F.lit("null")),
-            ),
-        ),
+        *fhir.envelope_rules(obs, "Observation", F.col("version_at")),
         (
             "unknown_status",
             ~F.coalesce(status.isin(*codes.STATUSES), F.lit(False)),
-            F.concat(F.lit("unknown status "), F.coalesce(status, F.lit("null"))),
+            F.concat(F.lit("unknown status "), rules.shown(status)),
         ),
         (
             "unknown_loinc",
@@ -86,35 +47,16 @@ def _rules(now: datetime) -> list[tuple[str, Column, Column]]:
                 F.concat(F.lit("unknown LOINC "), loinc)
             ),
         ),
-        ("missing_subject", obs["subject"]["reference"].isNull(), F.lit("subject is missing")),
-        (
-            "invalid_subject",
-            ~obs["subject"]["reference"].rlike(codes.PATIENT_REFERENCE_PATTERN),
-            F.concat(
-                F.lit("subject.reference is not Patient/<digits>: "), obs["subject"]["reference"]
-            ),
-        ),
-        (
-            "invalid_effective_datetime",
-            collected.isNull(),
-            F.concat(
-                F.lit("effectiveDateTime is missing or not a FHIR dateTime: "),
-                F.coalesce(obs["effectiveDateTime"], F.lit("null")),
-            ),
-        ),
+        *fhir.subject_rules(obs),
+        fhir.datetime_rule("invalid_effective_datetime", obs, "effectiveDateTime", collected),
         (
             "invalid_issued",
             issued.isNull(),
             F.concat(
-                F.lit("issued is missing or not a FHIR instant: "),
-                F.coalesce(obs["issued"], F.lit("null")),
+                F.lit("issued is missing or not a FHIR instant: "), rules.shown(obs["issued"])
             ),
         ),
-        (
-            "collected_in_future",
-            collected > F.lit(now).cast("timestamp"),
-            F.concat(F.lit("effectiveDateTime in the future: "), obs["effectiveDateTime"]),
-        ),
+        fhir.future_rule("collected_in_future", obs, "effectiveDateTime", collected, now_utc),
         (
             "collected_after_issued",
             collected > issued,
@@ -150,66 +92,31 @@ def validate_observations(parsed: DataFrame, now: datetime) -> DataFrame:
     obs = F.col("obs")
     typed = parsed.select(
         "*",
-        _first_code(obs["code"], codes.LOINC_SYSTEM).alias("loinc_code"),
-        _first_code(obs["valueCodeableConcept"], codes.SNOMED_SYSTEM).alias("result_code"),
-        _parse_timestamp(obs["effectiveDateTime"]).alias("collected_at"),
-        _parse_timestamp(obs["issued"]).alias("issued_at"),
-        _parse_timestamp(obs["meta"]["lastUpdated"]).alias("version_at"),
+        fhir.first_code(obs["code"], codes.LOINC_SYSTEM).alias("loinc_code"),
+        fhir.first_code(obs["valueCodeableConcept"], codes.SNOMED_SYSTEM).alias("result_code"),
+        fhir.parse_timestamp(obs["effectiveDateTime"]).alias("collected_at"),
+        fhir.parse_timestamp(obs["issued"]).alias("issued_at"),
+        fhir.parse_timestamp(obs["meta"]["lastUpdated"]).alias("version_at"),
     )
-    rules = _rules(now.astimezone(UTC).replace(tzinfo=None))
-    rule = F.coalesce(*[F.when(cond, F.lit(name)) for name, cond, _ in rules])
-    reason = F.coalesce(*[F.when(cond, why) for _, cond, why in rules])
-    return typed.withColumn("rule", rule).withColumn("reason", reason)
-
-
-def record_hash(column: str = "raw") -> Column:
-    return F.sha2(F.col(column), 256)
+    return rules.apply_rules(typed, _rules(rules.utc_literal(now)))
 
 
 def to_bronze(validated: DataFrame, ingested_at: datetime) -> DataFrame:
     """Accepted records as received, with load metadata."""
-    return validated.where(F.col("rule").isNull()).select(
-        "_delivery_date",
-        "_batch_id",
-        "_source_file",
-        "_line",
-        "raw",
-        F.col("obs")["id"].alias("resource_id"),
-        F.col("obs")["meta"]["lastUpdated"].alias("last_updated"),
-        record_hash().alias("_record_hash"),
-        F.lit(ingested_at).cast("timestamp").alias("_ingested_at"),
+    obs = F.col("obs")
+    return rules.to_bronze(
+        validated, ingested_at, obs["id"], obs["meta"]["lastUpdated"], fhir.patient_id(obs)
     )
 
 
 def to_quarantine(validated: DataFrame, ingested_at: datetime) -> DataFrame:
     """Rejected records with the rule they broke and a specific reason."""
-    return validated.where(F.col("rule").isNotNull()).select(
-        "_delivery_date",
-        "_batch_id",
-        "_source_file",
-        "_line",
-        F.lit(ENTITY).alias("entity"),
-        F.col("obs")["id"].alias("record_id"),
-        "raw",
-        "rule",
-        "reason",
-        F.lit(ingested_at).cast("timestamp").alias("_ingested_at"),
-    )
+    return rules.to_quarantine(validated, ingested_at, ENTITY, F.col("obs")["id"])
 
 
-def latest_versions(df: DataFrame, key: str, version: str) -> DataFrame:
-    """One row per ``key``: the highest ``version``; ties go to the later delivery, file, line."""
-    order = [
-        F.col(version).desc(),
-        F.col("_delivery_date").desc(),
-        F.col("_source_file").desc(),
-        F.col("_line").desc(),
-    ]
-    ranked = df.withColumn("_rank", F.row_number().over(Window.partitionBy(key).orderBy(*order)))
-    return ranked.where(F.col("_rank") == 1).drop("_rank")
-
-
-def to_silver_lab_results(bronze: DataFrame, secret: str, now: datetime) -> DataFrame:
+def to_silver_lab_results(
+    bronze: DataFrame, secret: str, now: datetime, patient_keys: DataFrame | None = None
+) -> DataFrame:
     """Bronze observations -> typed, pseudonymised lab results, latest version per id.
 
     The platform patient id and the accession number leave as keyed HMACs; nothing else
@@ -218,7 +125,6 @@ def to_silver_lab_results(bronze: DataFrame, secret: str, now: datetime) -> Data
     """
     validated = validate_observations(parse_observations(bronze), now)
     obs = F.col("obs")
-    patient_id = F.regexp_extract(obs["subject"]["reference"], r"^Patient/([0-9]+)$", 1)
     loinc = F.col("loinc_code")
     value = obs["valueQuantity"]["value"]
     is_positive = F.when(
@@ -235,7 +141,7 @@ def to_silver_lab_results(bronze: DataFrame, secret: str, now: datetime) -> Data
         pseudonymise_col(F.get(obs["identifier"], 0)["value"], secret, "accession").alias(
             "accession_key"
         ),
-        pseudonymise_col(patient_id, secret, "patient").alias("patient_key"),
+        pseudonymise_col(fhir.patient_id(obs), secret, "patient").alias("patient_key"),
         obs["status"].alias("status"),
         (obs["status"] == codes.RETRACTED_STATUS).alias("is_retracted"),
         loinc.alias("loinc_code"),
@@ -246,9 +152,7 @@ def to_silver_lab_results(bronze: DataFrame, secret: str, now: datetime) -> Data
         is_positive.alias("is_positive"),
         F.col("collected_at"),
         F.col("issued_at"),
-        F.to_date(F.from_utc_timestamp(F.col("collected_at"), LOCAL_TIMEZONE)).alias(
-            "specimen_date"
-        ),
+        fhir.local_date(F.col("collected_at")).alias("specimen_date"),
         F.regexp_extract(F.get(obs["performer"], 0)["reference"], r"^Organization/(.+)$", 1).alias(
             "lab_id"
         ),
@@ -258,7 +162,10 @@ def to_silver_lab_results(bronze: DataFrame, secret: str, now: datetime) -> Data
         "_line",
         "_ingested_at",
     )
-    return latest_versions(results, "result_id", "version_at")
+    latest = latest_versions(results, "result_id", "version_at")
+    return mark_register_match(latest, patient_keys, "patient_key", "patient_in_register").select(
+        *SILVER_LAB_RESULTS.fieldNames()
+    )
 
 
 _TEST_GROUPS = (

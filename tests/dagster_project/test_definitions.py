@@ -25,6 +25,17 @@ def test_definitions_resolve_with_the_pipeline_job(repository):
         "bronze/lab/observations",
         "quarantine/lab",
         "silver/lab_results",
+        "bronze/register/events",
+        "silver/patients",
+        "bronze/records/encounters",
+        "quarantine/records",
+        "silver/encounters",
+        "silver/conditions",
+        "silver/vital_signs",
+        "silver/ct_reports",
+        "silver/immunizations",
+        "bronze/tracing/contacts",
+        "silver/contacts",
         "staging/stg_lab__results",
         "intermediate/int_lab_results_filtered",
         "marts/fct_tests_daily",
@@ -50,6 +61,12 @@ def test_quality_gates_are_blocking_checks(repository):
     assert checks[("silver/lab_results", "silver__lab_results")].blocking
     assert checks[("bronze/lab/observations", "lab_batches_reconcile")].blocking
     assert not checks[("bronze/lab/observations", "lab_no_conflicting_redelivery")].blocking
+    for feed, bronze in [
+        ("register", "bronze/register/events"),
+        ("records", "bronze/records/encounters"),
+        ("tracing", "bronze/tracing/contacts"),
+    ]:
+        assert checks[(bronze, f"{feed}_batches_reconcile")].blocking
     dbt_checks = [name for key, name in checks if key == "marts/fct_tests_daily"]
     assert any(name.startswith("unique_combination_of_columns") for name in dbt_checks)
 
@@ -75,3 +92,29 @@ def test_only_the_gate_checks_silver_so_dbt_waits_for_it(repository):
         if key.asset_key == dg.AssetKey(["silver", "lab_results"])
     }
     assert on_silver == {"silver__lab_results"}
+
+
+def test_ingestion_assets_are_daily_partitioned_and_wait_for_the_register(repository):
+    graph = repository.asset_graph
+    for key in [
+        "bronze/lab/observations",
+        "silver/lab_results",
+        "silver/patients",
+        "silver/contacts",
+    ]:
+        node = graph.get(dg.AssetKey(key.split("/")))
+        assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition), key
+    for key in ["silver/lab_results", "silver/encounters", "silver/contacts"]:
+        assert (
+            dg.AssetKey(["silver", "patients"])
+            in graph.get(dg.AssetKey(key.split("/"))).parent_keys
+        )
+
+
+def test_automation_and_maintenance_are_defined():
+    assert defs.resolve_sensor_def("landing_sensor")
+    assert defs.resolve_schedule_def("morning_run").cron_schedule == "0 6 * * *"
+    maintenance = defs.resolve_job_def("lake_maintenance")
+    assert maintenance
+    pipeline_keys = defs.resolve_job_def("epilake_pipeline").asset_layer.executable_asset_keys
+    assert dg.AssetKey(["ops", "table_maintenance"]) not in pipeline_keys

@@ -6,25 +6,21 @@ import shutil
 from collections import defaultdict
 from datetime import date
 
+import dagster as dg
 import duckdb
 import pytest
 from delta.tables import DeltaTable
 
+from dagster_project.defs.feeds.assets import FEEDS_BY_NAME
 from epilake.duckdb_delta import connect
 from epilake.generator import CityConfig, generate_city
 from epilake.generator.writer import NOT_QUARANTINED
-from spark_jobs.common.landing import decode_file, discover
+from spark_jobs.common.landing import FEEDS, decode_file, discover
+from spark_jobs.register.codes import DIRECT_IDENTIFIERS
 from tests.integration.conftest import run_on
 
 pytestmark = pytest.mark.integration
 CONFIG = CityConfig(patients=8_000, days=75, seed=11, dirt=0.03)
-HANDLED = {
-    "latest_version_wins",
-    "retracted",
-    "unmatched",
-    "duplicate_skipped",
-    "conflict_rejected",
-}
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +33,6 @@ def city(tmp_path_factory, spark):
 def _truth(city, name):
     with (city.landing / "_truth" / name).open() as handle:
         return list(csv.DictReader(handle))
-
-
-def _lab_faults(city):
-    return [f for f in _truth(city, "faults.csv") if f["feed"] == "lab"]
 
 
 def _mart(city):
@@ -108,18 +100,27 @@ def test_positivity_is_distinct_patients_over_seven_days(city, spark):
     assert checked > 60
 
 
+def _quarantine(spark, city):
+    """Quarantined records of every feed, by (source file, line)."""
+    rows = {}
+    for feed in FEEDS:
+        path = city.settings.table_path("quarantine", feed)
+        if DeltaTable.isDeltaTable(spark, path):
+            for row in spark.read.format("delta").load(path).where("_line is not null").collect():
+                rows[(row["_source_file"], row["_line"])] = row
+    return rows
+
+
 def test_every_injected_record_fault_is_quarantined_with_its_rule_and_nothing_else(city, spark):
-    unreadable = {f["file"] for f in _lab_faults(city) if f["kind"] == "truncated_gzip"}
+    all_faults = _truth(city, "faults.csv")
+    unreadable = {f["file"] for f in all_faults if not f["line"]}
     faults = [
         f
-        for f in _lab_faults(city)
+        for f in all_faults
         if f["line"] and f["expected"] not in NOT_QUARANTINED and f["file"] not in unreadable
     ]
-    assert len(faults) >= 10
-    quarantine = {
-        (r["_source_file"], r["_line"]): r
-        for r in _table(spark, city, "quarantine", "lab").where("_line is not null").collect()
-    }
+    assert {f["feed"] for f in faults} == set(FEEDS)
+    quarantine = _quarantine(spark, city)
     for fault in faults:
         row = quarantine[(fault["file"], int(fault["line"]))]
         assert row["rule"] == fault["expected"], fault
@@ -137,8 +138,9 @@ def test_file_level_faults_are_audited_and_kept_aside(city, spark):
         "redelivered_conflicting": "conflict_rejected",
         "truncated_gzip": "file_quarantined",
     }
-    file_faults = [f for f in _lab_faults(city) if f["kind"] in expected_status]
-    assert len(file_faults) == 3
+    expected_status["encoding_error"] = "file_quarantined"
+    file_faults = [f for f in _truth(city, "faults.csv") if f["kind"] in expected_status]
+    assert {f["feed"] for f in file_faults} == {"lab", "tracing"}
     for fault in file_faults:
         assert audit[fault["file"]]["status"] == expected_status[fault["kind"]]
         if fault["kind"] != "redelivered_identical":
@@ -151,37 +153,72 @@ def test_file_level_faults_are_audited_and_kept_aside(city, spark):
 def test_every_batch_reconciles_and_every_landed_line_is_counted(city, spark):
     audit = _table(spark, city, "ops", "batch_audit").collect()
     loaded = [r for r in audit if r["status"] == "loaded"]
-    assert loaded and all(
+    assert {r["feed"] for r in loaded} == set(FEEDS)
+    assert all(
         r["records_read"] == r["records_accepted"] + r["records_quarantined"] for r in loaded
     )
-    lines = 0
-    for file in discover(city.landing, "lab"):
-        source = file.path.relative_to(city.landing).as_posix()
-        if any(r["source_file"] == source for r in loaded):
-            lines += len(decode_file(file.path, file.compressed).lines)
-    assert sum(r["records_read"] for r in loaded) == lines
-    bronze = _table(spark, city, "bronze", "lab", "observations").count()
-    quarantined = _table(spark, city, "quarantine", "lab").where("_line is not null").count()
-    assert bronze + quarantined == lines
+    quarantine = _quarantine(spark, city)
+    for feed in FEEDS:
+        sources = {r["source_file"] for r in loaded if r["feed"] == feed}
+        lines = 0
+        for file in discover(city.landing, feed):
+            if file.path.relative_to(city.landing).as_posix() in sources:
+                decoded = decode_file(file.path, file.compressed).lines
+                lines += len(decoded) - (1 if feed == "register" else 0)  # the CSV header
+        assert sum(r["records_read"] for r in loaded if r["feed"] == feed) == lines, feed
+        bronze = sum(
+            _table(spark, city, "bronze", feed, entity).count()
+            for entity in FEEDS_BY_NAME[feed].entities
+            if DeltaTable.isDeltaTable(spark, city.settings.table_path("bronze", feed, entity))
+        )
+        quarantined = sum(1 for source, _ in quarantine if source in sources)
+        assert bronze + quarantined == lines, feed
+
+
+def _landing_identifiers(city) -> set[str]:
+    """Every direct identifier the landing files carry: ids, names, phones, policies, addresses."""
+    identifiers = set()
+    for feed in FEEDS:
+        for file in discover(city.landing, feed):
+            lines = decode_file(file.path, file.compressed).lines or []
+            if feed == "register":
+                for row in csv.DictReader(lines):
+                    identifiers.update(
+                        row.get(c) or "" for c in (*DIRECT_IDENTIFIERS, "patient_id")
+                    )
+                continue
+            for line in lines:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if not isinstance(record, dict):
+                    continue
+                reference = (record.get("subject") or {}).get("reference") or ""
+                identifiers.add(reference.removeprefix("Patient/"))
+                identifiers.update(i.get("value", "") for i in record.get("identifier", []))
+                for key in (
+                    "index_patient_id",
+                    "contact_patient_id",
+                    "contact_name",
+                    "contact_phone",
+                ):
+                    identifiers.add(record.get(key) or "")
+    identifiers.discard("")
+    return identifiers
 
 
 def test_no_direct_identifier_reaches_silver_or_the_warehouse(city, spark):
-    identifiers = set()
-    for file in discover(city.landing, "lab"):
-        for line in decode_file(file.path, file.compressed).lines or []:
-            try:
-                resource = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            reference = (resource.get("subject") or {}).get("reference", "")
-            identifiers.add(reference.removeprefix("Patient/"))
-            identifiers.update(i["value"] for i in resource.get("identifier", []))
-    identifiers.discard("")
-    assert len(identifiers) > 500
-    silver = _table(spark, city, "silver", "lab_results")
-    text_columns = [f.name for f in silver.schema if f.dataType.simpleString() == "string"]
-    values = {v for row in silver.select(*text_columns).collect() for v in row if v}
-    assert values.isdisjoint(identifiers)
+    identifiers = _landing_identifiers(city)
+    assert len(identifiers) > 20_000
+    silver_root = city.settings.lake / "silver"
+    tables = sorted(p.name for p in silver_root.iterdir())
+    assert len(tables) == 8
+    for name in tables:
+        silver = _table(spark, city, "silver", name)
+        text_columns = [f.name for f in silver.schema if f.dataType.simpleString() == "string"]
+        values = {v for row in silver.select(*text_columns).collect() for v in row if v}
+        assert values.isdisjoint(identifiers), name
     with connect(city.settings.warehouse, read_only=True) as connection:
         text_columns = connection.execute(
             "select table_schema, table_name, column_name from information_schema.columns "
@@ -213,16 +250,13 @@ def test_the_dashboard_shows_the_marts_after_suppression(city):
 
 
 def _versions(spark, city):
-    tables = {
-        "bronze": ("bronze", "lab", "observations"),
-        "silver": ("silver", "lab_results"),
-        "quarantine": ("quarantine", "lab"),
-    }
+    paths = [p for p in (city.settings.lake).glob("*/*") if (p / "_delta_log").is_dir()] + [
+        p for p in (city.settings.lake / "bronze").glob("*/*") if (p / "_delta_log").is_dir()
+    ]
     return {
-        name: DeltaTable.forPath(spark, city.settings.table_path(*parts))
-        .history(1)
-        .collect()[0]["version"]
-        for name, parts in tables.items()
+        str(path): DeltaTable.forPath(spark, str(path)).history(1).collect()[0]["version"]
+        for path in paths
+        if "ops" not in path.parts
     }
 
 
@@ -283,3 +317,68 @@ def test_a_late_amendment_updates_the_mart_and_a_late_old_version_does_not(city,
     )
     assert row["status"] == "amended" and row["is_positive"] is False
     shutil.rmtree(folder)
+
+
+def _silver_snapshot(spark, city):
+    """The content of every silver table, without load timestamps (a run's own time)."""
+    snapshot = {}
+    for path in sorted((city.settings.lake / "silver").iterdir()):
+        frame = spark.read.format("delta").load(str(path)).drop("_ingested_at")
+        snapshot[path.name] = sorted(map(tuple, frame.collect()), key=repr)
+    return snapshot
+
+
+def test_rerunning_a_partition_leaves_silver_identical(city, spark):
+    from dagster_project.definitions import defs
+
+    before = _silver_snapshot(spark, city)
+    job = defs.resolve_job_def("epilake_pipeline")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in city.settings.export_env().items():
+            patch.setenv(name, value)
+        result = job.execute_in_process(
+            partition_key="2020-04-15",
+            raise_on_error=False,
+            instance=dg.DagsterInstance.ephemeral(),
+        )
+    assert result.success
+    assert _silver_snapshot(spark, city) == before
+
+
+def test_a_row_waits_unmatched_until_the_register_delivers_its_patient(city, spark):
+    newcomer = "7799999999"
+    lab_line = next(
+        line
+        for file in discover(city.landing, "lab")
+        for line in (decode_file(file.path, file.compressed).lines or [])
+        if '"status":"final"' in line
+    )
+    result = json.loads(lab_line)
+    result.update(id="obs-newcomer-1", subject={"reference": f"Patient/{newcomer}"})
+    lab_folder = city.landing / "lab" / "2020-06-02"
+    lab_folder.mkdir(parents=True)
+    (lab_folder / "lab-newcomer-01.ndjson").write_text(json.dumps(result) + "\n")
+
+    first = run_on(city.landing, city.home)
+    assert first.report.success, first.output
+    row = _table(spark, city, "silver", "lab_results").where("result_id = 'obs-newcomer-1'").first()
+    assert row["patient_in_register"] is False  # kept, not quarantined
+
+    register_file = next(discover(city.landing, "register")[0].path.parent.glob("*.csv*"))
+    decoded = decode_file(register_file, register_file.name.endswith(".gz")).lines
+    header, template = decoded[0], next(csv.DictReader(decoded[:2]))
+    template.update(
+        event_id="evt-newcomer-1", patient_id=newcomer, event_time="2020-06-02T09:00:00+03:00"
+    )
+    register_folder = city.landing / "register" / "2020-06-03"
+    register_folder.mkdir(parents=True)
+    (register_folder / "reg-newcomer-01.csv").write_text(
+        header + "\n" + ",".join(f'"{template[c]}"' for c in header.split(",")) + "\n"
+    )
+
+    second = run_on(city.landing, city.home)
+    assert second.report.success, second.output
+    row = _table(spark, city, "silver", "lab_results").where("result_id = 'obs-newcomer-1'").first()
+    assert row["patient_in_register"] is True
+    shutil.rmtree(lab_folder)
+    shutil.rmtree(register_folder)

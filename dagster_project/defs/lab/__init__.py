@@ -1,12 +1,5 @@
 import dagster as dg
 
-from dagster_project.defs.lab import assets, checks
+from dagster_project.defs.lab import checks
 
-defs = dg.Definitions(
-    assets=[assets.lab_bronze, assets.lab_results],
-    asset_checks=[
-        checks.lab_batches_reconcile,
-        checks.lab_no_conflicting_redelivery,
-        checks.silver_lab_results_suite,
-    ],
-)
+defs = dg.Definitions(asset_checks=[checks.silver_lab_results_suite])

@@ -1,0 +1,29 @@
+"""What every benchmark records the same way: the machine, and the results file."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> dict:
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def append_result(result: dict, name: str) -> Path:
+    """Append ``result`` to ``bench/results/<date>-<name>.json`` (a JSON list)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    target = RESULTS / f"{result['date']}-{name}.json"
+    history = json.loads(target.read_text()) if target.exists() else []
+    history.append(result)
+    target.write_text(json.dumps(history, indent=2) + "\n")
+    return target

@@ -1,0 +1,171 @@
+"""Bronze, quarantine and silver assets of the four feeds, built from one description each."""
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from dagster_project.defs.partitions import DELIVERY_DATES, SINGLE_RUN, delivery_window
+from dagster_project.defs.resources import EpiLakeResource, SparkResource
+from spark_jobs.lab import job as lab_job
+from spark_jobs.records import job as records_job
+from spark_jobs.register import job as register_job
+from spark_jobs.tracing import job as tracing_job
+
+PATIENTS = dg.AssetKey(["silver", "patients"])
+
+
+@dataclass(frozen=True)
+class Feed:
+    name: str
+    entities: tuple[str, ...]  # bronze tables: bronze/<feed>/<entity>
+    silver_tables: tuple[str, ...]  # silver/<table>
+    job: object  # the spark_jobs module with ingest_bronze / promote_to_silver
+    description: str
+
+    @property
+    def bronze_keys(self) -> list[dg.AssetKey]:
+        return [dg.AssetKey(["bronze", self.name, entity]) for entity in self.entities]
+
+    @property
+    def quarantine_key(self) -> dg.AssetKey:
+        return dg.AssetKey(["quarantine", self.name])
+
+    @property
+    def silver_keys(self) -> list[dg.AssetKey]:
+        return [dg.AssetKey(["silver", table]) for table in self.silver_tables]
+
+
+FEEDS = (
+    Feed(
+        "register",
+        ("events",),
+        ("patients",),
+        register_job,
+        "Integral patient register: change events -> SCD2 patient history.",
+    ),
+    Feed(
+        "lab",
+        ("observations",),
+        ("lab_results",),
+        lab_job,
+        "Single lab service: FHIR Observations -> lab results.",
+    ),
+    Feed(
+        "records",
+        ("encounters", "conditions", "observations", "diagnostic_reports", "immunizations"),
+        ("encounters", "conditions", "vital_signs", "ct_reports", "immunizations"),
+        records_job,
+        "E-medical records: five FHIR resource types -> five silver tables.",
+    ),
+    Feed(
+        "tracing",
+        ("contacts",),
+        ("contacts",),
+        tracing_job,
+        "Epidemiological investigation: contact records -> contacts.",
+    ),
+)
+FEEDS_BY_NAME = {feed.name: feed for feed in FEEDS}
+
+
+def _bronze_asset(feed: Feed) -> dg.AssetsDefinition:
+    specs = [
+        *[
+            dg.AssetSpec(
+                key,
+                group_name=feed.name,
+                kinds={"spark", "delta"},
+                description=f"Accepted {feed.name} records as received ({key.path[-1]}).",
+            )
+            for key in feed.bronze_keys
+        ],
+        dg.AssetSpec(
+            feed.quarantine_key,
+            group_name=feed.name,
+            kinds={"spark", "delta"},
+            description=f"Rejected {feed.name} records and files, each with rule and reason.",
+        ),
+    ]
+
+    @dg.multi_asset(
+        name=f"{feed.name}_bronze",
+        specs=specs,
+        partitions_def=DELIVERY_DATES,
+        backfill_policy=SINGLE_RUN,
+        description=f"{feed.description} Landing -> bronze + quarantine, with the batch audit.",
+    )
+    def load(context: dg.AssetExecutionContext, epilake: EpiLakeResource, spark: SparkResource):
+        settings = epilake.settings()
+        window = delivery_window(context)
+        context.log.info(f"{feed.name}: loading new landing files, {window}")
+        summary = feed.job.ingest_bronze(spark.session(settings), settings, window)
+        for message in summary.messages:
+            context.log.warning(message)
+        for key in feed.bronze_keys:
+            yield dg.MaterializeResult(
+                asset_key=key,
+                metadata={
+                    "files_loaded": summary.files_loaded,
+                    "records_read": summary.records_read,
+                    "records_accepted": summary.records_accepted,
+                    "path": dg.MetadataValue.path(settings.table_path(*key.path)),
+                },
+            )
+        yield dg.MaterializeResult(
+            asset_key=feed.quarantine_key,
+            metadata={
+                "records_quarantined": summary.records_quarantined,
+                "files_quarantined": summary.files_quarantined,
+                "files_duplicate_skipped": summary.files_duplicate,
+                "files_conflict_rejected": summary.files_conflict,
+                "path": dg.MetadataValue.path(settings.table_path("quarantine", feed.name)),
+            },
+        )
+
+    return load
+
+
+def _silver_asset(feed: Feed) -> dg.AssetsDefinition:
+    # Every feed but the register waits for silver/patients, so that rows are flagged
+    # matched or unmatched against the register as it stands after this run's delivery.
+    deps = [*feed.bronze_keys] + ([] if feed.name == "register" else [PATIENTS])
+    specs = [
+        dg.AssetSpec(
+            key,
+            deps=deps,
+            group_name=feed.name,
+            kinds={"spark", "delta"},
+            description=f"Silver {key.path[-1]}: typed, pseudonymised, latest version wins.",
+        )
+        for key in feed.silver_keys
+    ]
+
+    @dg.multi_asset(
+        name=f"{feed.name}_silver",
+        specs=specs,
+        partitions_def=DELIVERY_DATES,
+        backfill_policy=SINGLE_RUN,
+        description=f"{feed.description} Bronze -> silver (MERGE on business keys).",
+    )
+    def promote(context: dg.AssetExecutionContext, epilake: EpiLakeResource, spark: SparkResource):
+        settings = epilake.settings()
+        result = feed.job.promote_to_silver(
+            spark.session(settings), settings, delivery_window(context)
+        )
+        for summary in result if isinstance(result, list) else [result]:
+            yield dg.MaterializeResult(
+                asset_key=dg.AssetKey(["silver", summary.table]),
+                metadata={
+                    "files_promoted": summary.files_promoted,
+                    "rows_merged": summary.rows_in,
+                    "rows_rematched_to_register": summary.rows_rematched,
+                    "row_count": summary.rows_total,
+                    "delta_version": summary.table_version,
+                    "path": dg.MetadataValue.path(settings.table_path("silver", summary.table)),
+                },
+            )
+
+    return promote
+
+
+ASSETS = [factory(feed) for feed in FEEDS for factory in (_bronze_asset, _silver_asset)]

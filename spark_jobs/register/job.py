@@ -1,0 +1,99 @@
+"""Register feed I/O: landing CSV -> bronze/quarantine -> SCD2 ``silver/patients``.
+
+Run alone with ``python -m spark_jobs.register.job`` (settings from ``EPILAKE_*``).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from epilake.settings import Settings
+from spark_jobs.common.delta import ensure_table, read_table, table_version
+from spark_jobs.common.ingest import FeedIngestor, FeedSpec, IngestSummary
+from spark_jobs.common.run_alone import run_feed
+from spark_jobs.common.silver import (
+    PATIENTS_TABLE,
+    SilverSummary,
+    bronze_of,
+    pending_files,
+    record_promotions,
+)
+from spark_jobs.common.window import EVERYTHING, DeliveryWindow
+from spark_jobs.register import codes, transforms
+from spark_jobs.register.schemas import SILVER_PATIENTS
+
+FEED = "register"
+
+REGISTER_SPEC = FeedSpec(
+    feed=FEED,
+    entity=transforms.ENTITY,
+    validate=lambda lines, now: transforms.validate_events(transforms.parse_events(lines), now),
+    to_bronze=transforms.to_bronze,
+    to_quarantine=transforms.to_quarantine,
+    header=codes.HEADER,
+)
+_BUSINESS_COLUMNS = [c for c in SILVER_PATIENTS.fieldNames() if not c.startswith("_")]
+
+
+def ingest_bronze(
+    spark: SparkSession, settings: Settings, window: DeliveryWindow = EVERYTHING
+) -> IngestSummary:
+    return FeedIngestor(spark, settings, REGISTER_SPEC).run(window)
+
+
+def _changed_rows(history: DataFrame, existing: DataFrame) -> DataFrame:
+    """Versions that are new or differ from the stored ones (only these are written)."""
+
+    def fingerprint(frame: DataFrame) -> DataFrame:
+        return frame.withColumn("_fingerprint", F.xxhash64(*[F.col(c) for c in _BUSINESS_COLUMNS]))
+
+    stored = fingerprint(existing).select("event_id", "_fingerprint")
+    return (
+        fingerprint(history)
+        .join(stored, ["event_id", "_fingerprint"], "left_anti")
+        .drop("_fingerprint")
+    )
+
+
+def promote_to_silver(
+    spark: SparkSession, settings: Settings, window: DeliveryWindow = EVERYTHING
+) -> SilverSummary:
+    """Rebuild the history of every patient with new events, and MERGE what changed.
+
+    Rebuilding a patient's whole history from all of their bronze events is what makes a
+    late or out-of-order event land in the right place; re-running changes nothing.
+    """
+    path = settings.table_path(*PATIENTS_TABLE)
+    table = ensure_table(spark, path, SILVER_PATIENTS)
+    pending = pending_files(settings, FEED, transforms.ENTITY, window)
+    rows_in = 0
+    if pending:
+        new_events = bronze_of(spark, settings, FEED, transforms.ENTITY, pending)
+        affected = new_events.select("subject_id").distinct()
+        events = read_table(spark, settings.table_path("bronze", FEED, transforms.ENTITY)).join(
+            affected, "subject_id", "left_semi"
+        )
+        history = transforms.to_patient_history(events, settings.pseudonym_secret).persist()
+        keys = history.select("patient_key").distinct()
+        existing = spark.read.format("delta").load(path).join(keys, "patient_key", "left_semi")
+        changed = _changed_rows(history, existing).persist()
+        try:
+            rows_in = changed.count()
+            (
+                table.alias("t")
+                .merge(changed.alias("s"), "t.event_id = s.event_id")
+                .whenMatchedUpdateAll()
+                .whenNotMatchedInsertAll()
+                .execute()
+            )
+        finally:
+            changed.unpersist()
+            history.unpersist()
+        record_promotions(spark, settings, FEED, transforms.ENTITY, pending)
+    total = spark.read.format("delta").load(path).count()
+    return SilverSummary("patients", len(pending), rows_in, total, table_version(spark, path))
+
+
+if __name__ == "__main__":
+    run_feed(FEED, ingest_bronze, promote_to_silver)

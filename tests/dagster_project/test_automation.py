@@ -1,0 +1,66 @@
+"""The sensor, the schedule, the run window and lake maintenance, on real small lakes."""
+
+import json
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+
+from dagster_project.defs.automation import landing_sensor, morning_run
+from dagster_project.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
+from epilake.pipeline import NothingToRun, run_window
+from spark_jobs.lab import job as lab_job
+from spark_jobs.maintenance import maintain_lake
+from tests.fhir import observation
+
+
+def _deliver(settings, day: str, name: str = "lab-b1.ndjson") -> None:
+    folder = settings.landing / "lab" / day
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(json.dumps(observation(id=f"obs-{day}")) + "\n")
+
+
+def test_the_sensor_asks_for_one_run_over_the_new_deliveries_then_goes_quiet(settings, spark):
+    _deliver(settings, "2020-04-02")
+    _deliver(settings, "2020-04-05", "lab-b2.ndjson")
+    request = landing_sensor(dg.build_sensor_context())
+    assert isinstance(request, dg.RunRequest)
+    assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == (
+        "2020-04-02",
+        "2020-04-05",
+    )
+    lab_job.ingest_bronze(spark, settings)
+    assert isinstance(landing_sensor(dg.build_sensor_context()), dg.SkipReason)
+
+
+def test_the_morning_schedule_loads_yesterdays_deliveries():
+    moment = datetime(2020, 4, 2, 6, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+    request = morning_run(dg.build_schedule_context(scheduled_execution_time=moment))
+    assert request.partition_key == "2020-04-01"
+
+
+def test_the_run_window_spans_every_dated_delivery(settings):
+    with pytest.raises(NothingToRun, match="epilake generate"):
+        run_window(settings)
+    _deliver(settings, "2020-03-10")
+    _deliver(settings, "2020-05-01", "lab-b2.ndjson")
+    assert run_window(settings)[:2] == (date(2020, 3, 10), date(2020, 5, 1))
+    _deliver(settings, "2019-06-01", "lab-b3.ndjson")
+    with pytest.raises(NothingToRun, match="EPILAKE_FIRST_DELIVERY_DATE=2019-06-01"):
+        run_window(settings)
+
+
+def test_maintenance_compacts_small_files_and_keeps_the_data(settings, spark):
+    for day in ("2020-04-01", "2020-04-02", "2020-04-03"):
+        _deliver(settings, day, f"lab-{day}.ndjson")
+        lab_job.ingest_bronze(spark, settings)
+        lab_job.promote_to_silver(spark, settings)
+    silver = settings.table_path("silver", "lab_results")
+    rows = sorted(r["result_id"] for r in spark.read.format("delta").load(silver).collect())
+    results = {r.table: r for r in maintain_lake(spark, settings)}
+    assert results[silver].files_before >= 3
+    assert results[silver].files_after == 1
+    assert sorted(r["result_id"] for r in spark.read.format("delta").load(silver).collect()) == rows
+    with pytest.raises(ValueError, match="at least 24 h"):
+        maintain_lake(spark, settings, retention_hours=1)

@@ -1,0 +1,150 @@
+"""Records feed transforms: each resource's rules, silver typing, versions and retractions."""
+
+from datetime import date, datetime
+
+import pytest
+from pyspark.sql import functions as F
+
+from epilake.privacy import pseudonymise
+from spark_jobs.records import transforms
+from spark_jobs.records.transforms import BY_TYPE
+from tests.conftest import FIXED_NOW, TEST_SECRET
+from tests.fhir import record
+
+
+def _rules(landed, resource_type, items):
+    frame = transforms.validate(landed(items), BY_TYPE[resource_type], FIXED_NOW)
+    return [(r["rule"], r["reason"]) for r in frame.orderBy("_line").collect()]
+
+
+@pytest.mark.parametrize("resource_type", list(BY_TYPE))
+def test_valid_resources_meet_the_contract(landed, resource_type):
+    assert _rules(landed, resource_type, [record(resource_type)]) == [(None, None)]
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "changes", "rule", "reason_part"),
+    [
+        ("Encounter", {"class": {"code": "XX"}}, "unknown_code", "encounter class"),
+        (
+            "Encounter",
+            {"period": {"start": "2020-04-05T10:00:00+03:00", "end": "2020-04-01T10:00:00+03:00"}},
+            "end_before_start",
+            "before period.start",
+        ),
+        ("Encounter", {"period": {"start": "soon"}}, "invalid_period", "soon"),
+        ("Encounter", {"status": "imaginary"}, "unknown_status", "imaginary"),
+        ("Condition", {"code": {"coding": []}}, "unknown_code", "no ICD-10 code"),
+        ("Condition", {"onsetDateTime": "2099-01-01"}, "in_future", "2099-01-01"),
+        ("Observation", {"valueQuantity": None}, "missing_value", "valueQuantity"),
+        (
+            "Observation",
+            {"code": {"coding": [{"system": "http://loinc.org", "code": "1234-5"}]}},
+            "unknown_code",
+            "1234-5",
+        ),
+        (
+            "DiagnosticReport",
+            {
+                "conclusionCode": [
+                    {"coding": [{"system": "urn:epilake:ct-severity", "code": "CT-9"}]}
+                ]
+            },
+            "unknown_code",
+            "CT-9",
+        ),
+        (
+            "Immunization",
+            {"protocolApplied": [{"doseNumberPositiveInt": 0}]},
+            "invalid_dose_number",
+            "0",
+        ),
+        ("Immunization", {"subject": None}, "missing_subject", "subject"),
+        ("Immunization", {"resourceType": "Encounter"}, "wrong_resource_type", "Encounter"),
+        ("Condition", {"meta": {"lastUpdated": "yesterday"}}, "invalid_last_updated", "yesterday"),
+    ],
+)
+def test_each_rule_names_the_fault(landed, resource_type, changes, rule, reason_part):
+    [(found, reason)] = _rules(landed, resource_type, [record(resource_type, **changes)])
+    assert found == rule
+    assert reason_part in reason
+
+
+def test_malformed_line_is_quarantined_with_the_rest_loading(landed):
+    rows = _rules(landed, "Encounter", [record("Encounter"), '{"resourceType": "Enc', ""])
+    assert [r for r, _ in rows] == [None, "json_malformed", "empty_line"]
+
+
+def _silver(landed, resource_type, items, keys=None):
+    bronze = landed(items, source="records/2020-04-05/r1.X.ndjson", delivery=date(2020, 4, 5))
+    bronze = bronze.withColumn("_ingested_at", F.lit(datetime(2026, 1, 1)))
+    frame = transforms.to_silver(bronze, BY_TYPE[resource_type], TEST_SECRET, FIXED_NOW, keys)
+    assert frame.schema.fieldNames() == BY_TYPE[resource_type].silver_schema.fieldNames()
+    return frame.collect()
+
+
+def test_encounter_silver_is_typed_local_dated_and_pseudonymised(landed):
+    icu = record(
+        "Encounter",
+        type=[
+            {
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "ICU"}
+                ]
+            }
+        ],
+        period={"start": "2020-04-01T22:30:00+00:00", "end": "2020-04-05T12:00:00+03:00"},
+    )
+    [row] = _silver(landed, "Encounter", [icu])
+    assert row["patient_key"] == pseudonymise("7700000001", TEST_SECRET)
+    assert (row["class_code"], row["is_icu"], row["discharge_disposition"]) == ("IMP", True, "home")
+    assert row["start_date"] == date(2020, 4, 2)  # 01:30 on 2 April in Moscow
+    assert row["patient_in_register"] is False  # no register delivered yet
+    assert "7700000001" not in str(row.asDict().values())
+
+
+def test_latest_version_wins_whatever_the_line_order(landed):
+    newer = record(
+        "Encounter", status="finished", meta={"lastUpdated": "2020-04-05T12:00:00+03:00"}
+    )
+    older = record(
+        "Encounter", status="in-progress", meta={"lastUpdated": "2020-04-01T10:00:00+03:00"}
+    )
+    older.pop("hospitalization")
+    older["period"] = {"start": "2020-04-01T10:00:00+03:00"}
+    [row] = _silver(landed, "Encounter", [newer, older])
+    assert (row["status"], row["ended_at"] is not None) == ("finished", True)
+
+
+def test_retracted_condition_stays_as_a_tombstone(landed):
+    retracted = record(
+        "Condition",
+        verificationStatus={"coding": [{"code": "entered-in-error"}]},
+        meta={"lastUpdated": "2020-04-06T12:00:00+03:00"},
+    )
+    [row] = _silver(landed, "Condition", [record("Condition"), retracted])
+    assert row["is_retracted"] is True
+
+
+def test_vital_signs_ct_and_immunizations_carry_their_values(landed):
+    [vital] = _silver(landed, "Observation", [record("Observation")])
+    assert (vital["vital_sign"], vital["value"], vital["encounter_id"]) == ("spo2", 93.0, "enc-2")
+    [ct] = _silver(landed, "DiagnosticReport", [record("DiagnosticReport")])
+    assert (ct["ct_code"], ct["ct_grade"]) == ("CT-3", 3)
+    [shot] = _silver(landed, "Immunization", [record("Immunization")])
+    assert (shot["vaccine_code"], shot["dose_number"], shot["occurred_date"]) == (
+        "sputnik-v",
+        1,
+        date(2021, 2, 1),
+    )
+
+
+def test_register_match_flag_follows_the_patient_keys(landed, spark):
+    keys = spark.createDataFrame([(pseudonymise("7700000001", TEST_SECRET),)], "patient_key string")
+    other = record("Encounter", id="enc-2", subject={"reference": "Patient/7700000002"})
+    rows = {
+        r["encounter_id"]: r
+        for r in _silver(landed, "Encounter", [record("Encounter"), other], keys)
+    }
+    assert rows["enc-1"]["patient_in_register"] is True
+    assert rows["enc-2"]["patient_in_register"] is False
