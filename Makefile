@@ -14,7 +14,7 @@ PATIENTS ?= 20000
 DAYS ?= 120
 SEED ?= 42
 
-.PHONY: setup demo test lint format dagster clean
+.PHONY: setup browser demo test lint format dagster clean
 
 setup: $(INSTALLED) $(JARS)  ## Python packages into .venv, Delta jars into jars/lib
 
@@ -38,7 +38,14 @@ demo: setup  ## Generate feeds (unless present) and run the whole pipeline on th
 	fi
 	$(BIN)/epilake run --landing $(DATA)/landing --home $(DATA)
 
-test: setup lint  ## Lint, then the whole test suite
+# The dashboard tests drive Debian's chromium (Playwright's own browser download is not used).
+browser:  ## chromium for the browser tests (apt, once)
+	@command -v chromium >/dev/null || { \
+	  echo "==> Installing chromium for the dashboard's browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: setup browser lint  ## Lint, then the whole test suite
 	$(BIN)/pytest
 
 lint: $(INSTALLED)  ## ruff (lint + format check) on Python, sqlfluff on the dbt SQL

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dagster_project.defs import automation, dashboards, dbt, feeds, lab, pipeline
+from dagster_project.defs import automation, dashboards, dbt, extracts, feeds, lab, pipeline
 from dagster_project.defs.resources import RESOURCES
 
 defs = dg.Definitions.merge(
@@ -10,6 +10,7 @@ defs = dg.Definitions.merge(
     lab.defs,
     dbt.defs,
     dashboards.defs,
+    extracts.defs,
     pipeline.defs,
     automation.defs,
     dg.Definitions(resources=RESOURCES),

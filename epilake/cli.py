@@ -99,5 +99,63 @@ def sql(query: str, output_format: str, out: Path | None) -> None:
     run_query(query, output_format, out, console)
 
 
+@main.group()
+def dashboards() -> None:
+    """The officials' dashboard (built by every run into <home>/dashboards)."""
+
+
+@dashboards.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8050, show_default=True)
+def serve(host: str, port: int) -> None:
+    """Serve the built dashboard over HTTP until Ctrl-C."""
+    from dashboards.serve import make_server
+    from epilake.settings import get_settings
+
+    folder = get_settings().dashboards_dir
+    try:
+        server = make_server(folder, host, port)
+    except FileNotFoundError as error:
+        raise click.ClickException(str(error)) from None
+    console.print(f"Dashboard on http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.server_close()
+
+
+@main.command()
+@click.argument("name")
+@click.option("--partner", required=True, help="Partner id: the extract is re-keyed for it.")
+@click.option(
+    "--as-of",
+    "as_of",
+    help="A date (2021-03-01), an ISO date-time, a Delta version of the extract's main "
+    "silver table, or an earlier extract's manifest.json (its exact versions); default: the "
+    "lake now.",
+)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder to write.")
+@click.option("--k", type=click.IntRange(min=2), default=11, show_default=True)
+def extract(name: str, partner: str, as_of: str | None, out: Path, k: int) -> None:
+    """Write a de-identified training extract (ct_outcomes, home_monitoring_series,
+    contacts_network) for one AI partner: Parquet, manifest.json, datasheet.md."""
+    from epilake.extracts.asof import AsOfError
+    from epilake.extracts.build import ExtractError, build_extract
+    from epilake.settings import get_settings
+
+    try:
+        manifest = build_extract(
+            get_settings(), name, partner, out, as_of=as_of, k=k, say=console.print
+        )
+    except (AsOfError, ExtractError) as error:
+        raise click.ClickException(str(error)) from None
+    k_report = manifest["k_anonymity"]
+    console.print(
+        f"[green]Extract written[/] {out}: {manifest['rows']:,} rows, "
+        f"{manifest['patients']:,} patients, k-anonymity k={k_report['k']} "
+        f"{'holds' if k_report['holds'] else 'FAILS'}"
+    )
+
+
 if __name__ == "__main__":
     main()

@@ -35,6 +35,8 @@ class Settings:
     spark_remote: str | None = None
     spark_shuffle_partitions: int = 8
     pseudonym_secret: str = field(default="", repr=False)
+    # Derives each AI partner's own re-keying secret (epilake.extracts).
+    extract_secret: str = field(default="", repr=False)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     dbt_project_dir: Path = REPO_ROOT / "dbt"
 
@@ -74,18 +76,18 @@ class Settings:
         return env
 
 
-def _pseudonym_secret(home: Path) -> str:
-    """The key of the pseudonymisation HMAC.
+def _secret(home: Path, name: str) -> str:
+    """A key from ``EPILAKE_<NAME>_SECRET`` (or the file named by ``EPILAKE_<NAME>_SECRET_FILE``).
 
-    Taken from ``EPILAKE_PSEUDONYM_SECRET`` (or the file named by
-    ``EPILAKE_PSEUDONYM_SECRET_FILE``). In the embedded mode, when neither is set, a random
-    key is created once in ``<home>/secrets/pseudonym.key`` (mode 0600) so that keys stay
-    stable across runs of the same installation. It is never in the repository.
+    In the embedded mode, when neither is set, a random key is created once in
+    ``<home>/secrets/<name>.key`` (mode 0600) so that keys stay stable across runs of the
+    same installation. It is never in the repository.
     """
-    direct = _env("PSEUDONYM_SECRET")
+    variable = f"{name.upper()}_SECRET"
+    direct = _env(variable)
     if direct:
         return direct
-    key_file = Path(_env("PSEUDONYM_SECRET_FILE") or home / "secrets" / "pseudonym.key")
+    key_file = Path(_env(f"{variable}_FILE") or home / "secrets" / f"{name}.key")
     if key_file.exists():
         return key_file.read_text().strip()
     key_file.parent.mkdir(parents=True, exist_ok=True)
@@ -116,6 +118,7 @@ def get_settings() -> Settings:
         spark_master=_env("SPARK_MASTER", "local[*]"),
         spark_remote=_env("SPARK_REMOTE"),
         spark_shuffle_partitions=int(_env("SPARK_SHUFFLE_PARTITIONS", "8")),
-        pseudonym_secret=_pseudonym_secret(home),
+        pseudonym_secret=_secret(home, "pseudonym"),
+        extract_secret=_secret(home, "extract"),
         now=_now(),
     )

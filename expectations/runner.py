@@ -1,33 +1,49 @@
-"""Run a GX suite on a Spark DataFrame and summarise it for people and for Dagster."""
+"""Run a GX suite on a frame (pandas or Spark) and summarise it for people, Dagster and
+``ops/quality_results``; every validation also updates the Data Docs site when one is set."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
+from pathlib import Path
 
 import great_expectations as gx
+import pandas as pd
+from great_expectations.checkpoint import UpdateDataDocsAction
 from great_expectations.core.result_format import ResultFormat
 from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.exceptions import DataContextError
 from great_expectations.expectations.metadata_types import FailureSeverity
-from pyspark.sql import DataFrame
 
 EXAMPLES = 5
+DOCS_SITE = "epilake"
 
 
 @dataclass(frozen=True)
-class FailedExpectation:
+class ExpectationResult:
     expectation: str
     column: str | None
-    severity: str
+    severity: str  # "critical" blocks, "warning" is recorded
+    success: bool
     unexpected_count: int | None
+    observed: str | None  # an aggregate's observed value (mean, max, sum ...)
     examples: list = field(default_factory=list)
 
     def describe(self) -> str:
         target = f" on {self.column}" if self.column else ""
-        count = f"{self.unexpected_count} rows" if self.unexpected_count is not None else "table"
+        if self.unexpected_count is not None:
+            found = f"{self.unexpected_count} rows"
+        else:
+            found = f"observed {self.observed}" if self.observed is not None else "table"
         shown = f", e.g. {self.examples}" if self.examples else ""
-        return f"{self.expectation}{target} [{self.severity}]: {count}{shown}"
+        return f"{self.expectation}{target} [{self.severity}]: {found}{shown}"
+
+
+FailedExpectation = ExpectationResult  # the name the checks and tests use for failures
 
 
 @dataclass(frozen=True)
@@ -35,11 +51,12 @@ class SuiteOutcome:
     suite: str
     row_count: int
     evaluated: int
-    failures: list[FailedExpectation]
+    failures: list[ExpectationResult]
+    results: list[ExpectationResult] = field(default_factory=list)
     raw: object = field(repr=False, default=None)
 
     @property
-    def blocking_failures(self) -> list[FailedExpectation]:
+    def blocking_failures(self) -> list[ExpectationResult]:
         return [f for f in self.failures if f.severity == FailureSeverity.CRITICAL.value]
 
     @property
@@ -48,52 +65,112 @@ class SuiteOutcome:
 
 
 @cache
-def _context() -> gx.data_context.AbstractDataContext:
+def _context(docs_dir: str | None) -> gx.data_context.AbstractDataContext:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    if docs_dir:
+        context.add_data_docs_site(
+            site_name=DOCS_SITE,
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": docs_dir,
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
     return context
 
 
-def validate_dataframe(frame: DataFrame, suite: gx.ExpectationSuite) -> SuiteOutcome:
-    """Validate a whole Spark DataFrame against ``suite`` (GX's Spark execution engine)."""
-    context = _context()
-    name = suite.name
+def _checkpoint(context, suite: gx.ExpectationSuite, engine: str, docs: bool) -> gx.Checkpoint:
+    """The (cached) checkpoint that validates one suite on a whole in-memory frame."""
+    configuration = json.dumps([e.configuration.to_json_dict() for e in suite.expectations])
+    digest = hashlib.sha1(configuration.encode(), usedforsecurity=False).hexdigest()[:12]
+    name = f"{suite.name}__{engine}__{digest}"
     try:
-        source = context.data_sources.get(name)
+        return context.checkpoints.get(name)
+    except DataContextError:
+        pass  # first use of this suite in this process
+    try:
+        source = context.data_sources.get(engine)
     except (KeyError, ValueError):
-        source = context.data_sources.add_spark(name=name)
-    try:
-        asset = source.get_asset("frame")
-    except LookupError:
-        asset = source.add_dataframe_asset(name="frame")
-    try:
-        batch_definition = asset.get_batch_definition("whole")
-    except (KeyError, ValueError):
-        batch_definition = asset.add_batch_definition_whole_dataframe("whole")
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, result_format=ResultFormat.SUMMARY)
-    failures = []
-    for item in result.results:
-        if item.success:
-            continue
-        config = item.expectation_config
-        details = item.result or {}
-        failures.append(
-            FailedExpectation(
-                expectation=config.type,
-                column=config.kwargs.get("column") or config.kwargs.get("column_A"),
-                severity=FailureSeverity(config.severity).value,
-                unexpected_count=details.get("unexpected_count"),
-                examples=[
-                    str(v) for v in (details.get("partial_unexpected_list") or [])[:EXAMPLES]
-                ],
-            )
+        source = (
+            context.data_sources.add_pandas(engine)
+            if engine == "pandas"
+            else context.data_sources.add_spark(engine)
         )
+    batch = source.add_dataframe_asset(name=suite.name).add_batch_definition_whole_dataframe(
+        "whole"
+    )
+    registered = context.suites.add(gx.ExpectationSuite(name=name, expectations=suite.expectations))
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=name, data=batch, suite=registered)
+    )
+    actions = [UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])] if docs else []
+    return context.checkpoints.add(
+        gx.Checkpoint(
+            name=name,
+            validation_definitions=[definition],
+            actions=actions,
+            result_format=ResultFormat.SUMMARY,
+        )
+    )
+
+
+def _result(item) -> ExpectationResult:
+    config = item.expectation_config
+    details = item.result or {}
+    observed = details.get("observed_value")
+    return ExpectationResult(
+        expectation=config.type,
+        column=config.kwargs.get("column") or config.kwargs.get("column_A"),
+        severity=FailureSeverity(config.severity).value,
+        success=bool(item.success),
+        unexpected_count=details.get("unexpected_count"),
+        observed=None if observed is None else str(observed)[:200],
+        examples=[str(v) for v in (details.get("partial_unexpected_list") or [])[:EXAMPLES]],
+    )
+
+
+def validate_dataframe(
+    frame, suite: gx.ExpectationSuite, docs_dir: Path | None = None
+) -> SuiteOutcome:
+    """Validate a whole pandas or Spark DataFrame against ``suite``."""
+    engine = "pandas" if isinstance(frame, pd.DataFrame) else "spark"
+    context = _context(str(docs_dir) if docs_dir else None)
+    run = _checkpoint(context, suite, engine, docs=docs_dir is not None).run(
+        batch_parameters={"dataframe": frame}
+    )
+    validation = next(iter(run.run_results.values()))
+    results = [_result(item) for item in validation.results]
+    rows = len(frame) if engine == "pandas" else frame.count()
     return SuiteOutcome(
         suite=suite.name,
-        row_count=frame.count(),
-        evaluated=len(result.results),
-        failures=failures,
-        raw=result,
+        row_count=rows,
+        evaluated=len(results),
+        failures=[r for r in results if not r.success],
+        results=results,
+        raw=validation,
     )
+
+
+def quality_rows(outcome: SuiteOutcome, asset: str, run_id: str, checked_at: datetime) -> list:
+    """One ``ops/quality_results`` row per expectation evaluated."""
+    return [
+        {
+            "checked_at": checked_at,
+            "run_id": run_id,
+            "asset": asset,
+            "suite": outcome.suite,
+            "expectation": r.expectation,
+            "column": r.column,
+            "severity": r.severity,
+            "success": r.success,
+            "unexpected_count": r.unexpected_count,
+            "observed": r.observed,
+            "rows_checked": outcome.row_count,
+        }
+        for r in outcome.results
+    ]

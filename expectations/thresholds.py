@@ -5,7 +5,31 @@ from datetime import date
 # SARS-CoV-2 tests cannot predate the pandemic: the first Russian tests date from late
 # January 2020; anything before December 2019 is a data error, not an early test.
 EARLIEST_PLAUSIBLE_SPECIMEN_DATE = date(2019, 12, 1)
+# Records of the pandemic's systems start with it too (encounters, contacts, doses).
+EARLIEST_PLAUSIBLE_EVENT_DATE = date(2019, 12, 1)
+# The first Russian COVID-19 vaccine was registered in August 2020.
+EARLIEST_PLAUSIBLE_VACCINATION_DATE = date(2020, 8, 1)
 # Quantitative IgG in BAU/mL: assays report up to a few thousand; beyond this is a unit error.
 MAX_PLAUSIBLE_IGG_BAU_ML = 100_000.0
 # Results come back within days; a release more than 60 days after collection is implausible.
 MAX_TURNAROUND_DAYS = 60
+# Vital signs a home pulse oximeter or thermometer can truly show.
+SPO2_PERCENT = (50.0, 100.0)
+BODY_TEMPERATURE_CEL = (34.0, 43.0)
+RESPIRATORY_RATE_PER_MIN = (4.0, 70.0)
+# Ages (in whole years reached in the calendar year) a register can hold.
+AGE_YEARS = (0, 120)
+# A quarantine rate above this in one batch means a sender's export is broken.
+MAX_BATCH_QUARANTINE_RATE = 0.10
+# Silver rows whose patient the register does not (yet) hold: the register can lag a day,
+# so a few are normal; many mean the register feed is broken (blocking) ...
+MAX_UNMATCHED_SHARE = 0.05
+# ... and none should wait longer than this (recorded, not blocking: a lab can name a patient
+# the register never had).
+MAX_UNMATCHED_DAYS = 7
+# A feed whose newest delivery is older than this (in days, against the run date) is stale.
+MAX_FEED_LAG_DAYS = 2
+# Hospital stays last days or weeks; over a year is a missing discharge.
+MAX_STAY_DAYS = 365
+# Rates per 100,000 cannot exceed the whole population.
+MAX_RATE_PER_100K = 100_000.0

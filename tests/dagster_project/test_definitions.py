@@ -39,17 +39,41 @@ def test_definitions_resolve_with_the_pipeline_job(repository):
         "staging/stg_lab__results",
         "intermediate/int_lab_results_filtered",
         "marts/fct_tests_daily",
+        "marts/fct_tests_daily_city",
+        "marts/fct_cases_daily",
+        "marts/fct_hospital_daily",
+        "marts/fct_tracing_daily",
+        "marts/fct_tracing_by_setting",
+        "marts/fct_immunity_daily",
+        "marts/fct_home_monitoring_daily",
+        "marts/dim_patients",
+        "marts/fct_patient_journeys",
         "dashboards/officials",
     ]:
         assert expected in keys
 
 
-def test_dbt_source_connects_to_the_spark_silver_asset(repository):
-    graph = repository.asset_graph
-    staging = dg.AssetKey(["staging", "stg_lab__results"])
-    assert dg.AssetKey(["silver", "lab_results"]) in graph.get(staging).parent_keys
-    dashboard = graph.get(dg.AssetKey(["dashboards", "officials"]))
-    assert dg.AssetKey(["marts", "fct_tests_daily"]) in dashboard.parent_keys
+@pytest.mark.parametrize(
+    ("staging", "silver"),
+    [
+        ("stg_lab__results", "lab_results"),
+        ("stg_records__encounters", "encounters"),
+        ("stg_records__conditions", "conditions"),
+        ("stg_records__vital_signs", "vital_signs"),
+        ("stg_records__ct_reports", "ct_reports"),
+        ("stg_records__immunizations", "immunizations"),
+        ("stg_register__patients", "patients"),
+        ("stg_tracing__contacts", "contacts"),
+    ],
+)
+def test_each_dbt_source_connects_to_its_spark_silver_asset(repository, staging, silver):
+    parents = repository.asset_graph.get(dg.AssetKey(["staging", staging])).parent_keys
+    assert dg.AssetKey(["silver", silver]) in parents
+
+
+def test_the_dashboard_waits_for_the_marts(repository):
+    dashboard = repository.asset_graph.get(dg.AssetKey(["dashboards", "officials"]))
+    assert dg.AssetKey(["marts", "fct_tests_daily_city"]) in dashboard.parent_keys
 
 
 def test_quality_gates_are_blocking_checks(repository):

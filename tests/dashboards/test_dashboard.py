@@ -1,63 +1,80 @@
+"""The page's data: suppression, headline tiles and the self-contained page (pure functions)."""
+
 import json
 import re
 from datetime import date, timedelta
 
-from dashboards.data import TestsDay, build_tests_view
+from dashboards.data import ALL, MartFigures, build_view, published_counts
 from dashboards.render import render_page
+from epilake.privacy import suppress_count
 
 START = date(2020, 4, 1)
+OKRUGS = [("CAO", "Central"), ("SAO", "Northern")]
 
 
-def _rows(days=21, pcr=40, positives=9, small_day=5):
-    rows = []
+def _figures(days=21) -> MartFigures:
+    """CAO has plenty of cases, SAO a handful (which must never show), unknown one a day."""
+    figures = MartFigures(okrugs=OKRUGS)
     for offset in range(days):
         day = START + timedelta(days=offset)
-        rows.append(TestsDay(day, "pcr", pcr, positives, 22.5))
-        tests = 3 if offset == small_day else 20
-        rows.append(TestsDay(day, "antigen", tests, 1, None))
-        rows.append(TestsDay(day, "antibody", 0, 0, None))
-    return rows
-
-
-def _counts(view):
-    for day in view["series"]:
-        for key, value in day.items():
-            if key.startswith(("tests_", "positives_")):
-                yield value
-    for key, value in view["tiles"].items():
-        if not key.startswith("pcr_positivity"):
-            yield value
+        for okrug, cases, tests in (("CAO", 40 + offset, 300), ("SAO", 2, 6), ("unknown", 1, 1)):
+            figures.add(day, okrug, "new_cases", cases)
+            figures.add(day, okrug, "pcr_tests", tests)
+            figures.add(day, okrug, "population", 0 if okrug == "unknown" else 50_000)
+            figures.add(day, okrug, "contacts", 3 * cases)
+            figures.add(day, okrug, "contacts_notified_24h", 2 * cases)
+            figures.cases_by_band[day, okrug, "18-45"] = cases
+        figures.positivity[day, "CAO"] = 12.345
+        figures.positivity[day, "SAO"] = 50.0
+        figures.positivity[day, ALL] = 13.0
+    return figures
 
 
 def test_no_count_between_1_and_7_reaches_the_page_data():
-    view = build_tests_view(_rows())
-    assert all(v is None or v == 0 or v >= 8 for v in _counts(view))
-    assert all(v is None or v % 5 == 0 for v in _counts(view))
+    view = build_view(_figures())
+    counts = list(published_counts(view))
+    assert len(counts) > 500
+    assert all(v is None or v == 0 or (v >= 8 and v % 5 == 0) for v in counts)
+    assert view["daily"]["SAO"]["new_cases"][0] is None  # 2 cases: redacted, not rounded to 0
+
+
+def test_totals_are_summed_at_full_precision_then_suppressed():
+    view = build_view(_figures())
+    first = view["daily"][ALL]["new_cases"][0]
+    assert first == suppress_count(40 + 2 + 1)  # not the sum of the suppressed parts
+    tiles = view["tiles"][ALL]["now"]
+    last_week = sum(40 + d + 2 + 1 for d in range(14, 21))
+    assert tiles["cases_7d"] == suppress_count(last_week)
+    assert view["tiles"][ALL]["before"]["cases_7d"] == suppress_count(
+        sum(40 + d + 2 + 1 for d in range(7, 14))
+    )
+
+
+def test_rates_come_from_suppressed_counts_and_vanish_with_them():
+    view = build_view(_figures())
+    cao = view["tiles"]["CAO"]["now"]
+    assert cao["cases_rate_7d"] == round(100_000 * cao["cases_7d"] / 50_000, 1)
+    assert cao["contacts_7d"] == suppress_count(sum(3 * (40 + d) for d in range(14, 21)))
+    notified = suppress_count(sum(2 * (40 + d) for d in range(14, 21)))
+    assert cao["contacts_within_24h_pct"] == round(100 * notified / cao["contacts_7d"], 1)
+    sao = view["tiles"]["SAO"]["now"]
+    assert sao["cases_7d"] == 15  # 14 cases in the week: shown, rounded
+    assert sao["pcr_positivity_7d"] == 50.0  # 42 PCR tests in the week: not redacted
+    few = _figures(days=1)
+    assert build_view(few)["tiles"]["SAO"]["now"]["pcr_positivity_7d"] is None  # 6 tests
+    assert build_view(few)["tiles"]["SAO"]["now"]["cases_rate_7d"] is None  # 2 cases
+
+
+def test_the_page_embeds_exactly_the_view_and_needs_no_network():
+    view = build_view(_figures(), run_id="run-123")
     page = render_page(view)
     embedded = json.loads(re.search(r'id="dashboard-data">(.*?)</script>', page).group(1))
     assert embedded == json.loads(json.dumps(view))
-
-
-def test_headline_tiles_are_suppressed_sums_of_the_last_seven_days():
-    view = build_tests_view(_rows())
-    assert view["as_of"] == (START + timedelta(days=20)).isoformat()
-    assert view["tiles"]["tests_7d"] == 7 * (40 + 20)  # 420, already a multiple of 5
-    assert view["tiles"]["positives_7d"] == 7 * (9 + 1)
-    assert view["tiles"]["pcr_positivity_7d"] == 22.5
-
-
-def test_positivity_is_suppressed_when_its_denominator_would_be():
-    rows = [TestsDay(START + timedelta(days=d), "pcr", 1, 1, 100.0) for d in range(3)]
-    view = build_tests_view(rows)
-    assert all(day["pcr_positivity_7d"] is None for day in view["series"])
-    assert "[REDACTED]" in render_page(view)
-
-
-def test_page_is_self_contained_and_accessible():
-    page = render_page(build_tests_view(_rows()))
-    assert "http://" not in page and "https://" not in page and "<script src" not in page
-    assert 'role="img"' in page and "<desc" in page and "<caption>" in page
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in page and "<script src" not in page and "<link" not in page
+    assert "run-123" in page and view["as_of"] in page
 
 
 def test_empty_marts_render_a_page():
-    assert "No results yet" in render_page(build_tests_view([]))
+    view = build_view(MartFigures(okrugs=OKRUGS))
+    assert view["dates"] == [] and "No data yet" in render_page(view)

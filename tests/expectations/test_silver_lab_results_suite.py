@@ -6,7 +6,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from expectations.runner import validate_dataframe
-from expectations.suites import silver_lab_results
+from expectations.suites import silver__lab_results as silver_lab_results
 from spark_jobs.lab import transforms
 from tests.fhir import observation
 

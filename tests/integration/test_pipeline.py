@@ -5,6 +5,7 @@ import json
 import shutil
 from collections import defaultdict
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -13,22 +14,13 @@ from delta.tables import DeltaTable
 
 from dagster_project.defs.feeds.assets import FEEDS_BY_NAME
 from epilake.duckdb_delta import connect
-from epilake.generator import CityConfig, generate_city
 from epilake.generator.writer import NOT_QUARANTINED
 from spark_jobs.common.landing import FEEDS, decode_file, discover
-from spark_jobs.register.codes import DIRECT_IDENTIFIERS
-from tests.integration.conftest import run_on
+from tests.integration import reference
+from tests.integration.conftest import landing_identifiers, run_on
 
 pytestmark = pytest.mark.integration
 NEWCOMER = "7799999999"  # a patient id the generated register never uses
-CONFIG = CityConfig(patients=8_000, days=75, seed=11, dirt=0.03)
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory, spark):
-    root = tmp_path_factory.mktemp("city")
-    generate_city(root / "landing", CONFIG)
-    return run_on(root / "landing", root / "home")
 
 
 def _truth(city, name):
@@ -40,7 +32,7 @@ def _mart(city):
     with duckdb.connect(str(city.settings.warehouse), read_only=True) as connection:
         rows = connection.execute(
             "select date, test_type, tests, positives, positivity_rolling_7d "
-            "from marts.fct_tests_daily"
+            "from marts.fct_tests_daily_city"
         ).fetchall()
     return {(d.isoformat(), t): (tests, pos, rate) for d, t, tests, pos, rate in rows}
 
@@ -99,6 +91,74 @@ def test_positivity_is_distinct_patients_over_seven_days(city, spark):
         assert rate == expected, day_text
         checked += 1
     assert checked > 60
+
+
+def _by_date_and_okrug(city, query):
+    with duckdb.connect(str(city.settings.warehouse), read_only=True) as connection:
+        return {(day, okrug): value for day, okrug, value in connection.execute(query).fetchall()}
+
+
+def test_cases_positivity_and_admissions_equal_a_plain_python_reading_of_the_feeds(city):
+    """Every date and okrug of three marts against tests/integration/reference.py."""
+    register = reference.Register.from_landing(city.landing)
+    results = reference.lab_results(city.landing)
+    cases = _by_date_and_okrug(
+        city, "select date, okrug, sum(new_cases) from marts.fct_cases_daily group by all"
+    )
+    positivity = _by_date_and_okrug(
+        city,
+        "select date, okrug, positivity_rolling_7d from marts.fct_tests_daily "
+        "where test_type = 'pcr'",
+    )
+    admissions = _by_date_and_okrug(
+        city, "select date, okrug, admissions from marts.fct_hospital_daily"
+    )
+    okrugs = {okrug for _, okrug in cases}
+    assert len(okrugs) == 13 and len(cases) == len(positivity) == len(admissions)
+
+    expected_cases = reference.new_cases(results, register)
+    assert sum(expected_cases.values()) > 40
+    assert cases == {key: expected_cases.get(key, 0) for key in cases}
+    assert sum(cases.values()) == sum(expected_cases.values())  # none outside the calendar
+
+    expected_positivity = reference.pcr_positivity(results, register)
+    for key, rate in positivity.items():
+        expected = expected_positivity.get(key)
+        assert (rate is None) == (expected is None), key
+        assert rate is None or abs(rate - expected) <= 0.005 + 1e-9, (key, rate, expected)
+    assert sum(rate is not None for rate in positivity.values()) > 300
+
+    expected_admissions = reference.covid_admissions(city.landing, results, register)
+    assert sum(expected_admissions.values()) > 10
+    assert admissions == {key: expected_admissions.get(key, 0) for key in admissions}
+    assert sum(admissions.values()) == sum(expected_admissions.values())
+
+
+def test_every_dashboard_query_answers_from_the_marts(city):
+    from dashboards.queries import DASHBOARD_QUERIES, run_dashboard_query
+
+    with duckdb.connect(str(city.settings.warehouse), read_only=True) as connection:
+        first, last = connection.execute(
+            "select min(date), max(date) from marts.fct_cases_daily"
+        ).fetchone()
+        for name in DASHBOARD_QUERIES:
+            assert run_dashboard_query(connection, name, "all", first, last), name
+        total = connection.execute("select sum(new_cases) from marts.fct_cases_daily").fetchone()
+        curve = run_dashboard_query(connection, "epidemic_curve", "all", first, last)
+        one_okrug = run_dashboard_query(connection, "epidemic_curve", "SAO", first, last)
+    assert sum(day[1] for day in curve) == total[0] > sum(day[1] for day in one_okrug) > 0
+    assert [day[0] for day in curve] == [day[0] for day in one_okrug]
+
+
+def test_the_readme_questions_run_against_the_warehouse(city):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("Three questions an analyst can ask:", 1)[1]
+    block = block.split("```sql", 1)[1].split("```", 1)[0]
+    statements = [s for s in block.split(";") if "select" in s]
+    assert len(statements) == 3
+    with duckdb.connect(str(city.settings.warehouse), read_only=True) as connection:
+        for statement in statements:
+            assert connection.execute(statement).fetchall(), statement
 
 
 def _quarantine(spark, city):
@@ -176,41 +236,8 @@ def test_every_batch_reconciles_and_every_landed_line_is_counted(city, spark):
         assert bronze + quarantined == lines, feed
 
 
-def _landing_identifiers(city) -> set[str]:
-    """Every direct identifier the landing files carry: ids, names, phones, policies, addresses."""
-    identifiers = set()
-    for feed in FEEDS:
-        for file in discover(city.landing, feed):
-            lines = decode_file(file.path, file.compressed).lines or []
-            if feed == "register":
-                for row in csv.DictReader(lines):
-                    identifiers.update(
-                        row.get(c) or "" for c in (*DIRECT_IDENTIFIERS, "patient_id")
-                    )
-                continue
-            for line in lines:
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if not isinstance(record, dict):
-                    continue
-                reference = (record.get("subject") or {}).get("reference") or ""
-                identifiers.add(reference.removeprefix("Patient/"))
-                identifiers.update(i.get("value", "") for i in record.get("identifier", []))
-                for key in (
-                    "index_patient_id",
-                    "contact_patient_id",
-                    "contact_name",
-                    "contact_phone",
-                ):
-                    identifiers.add(record.get(key) or "")
-    identifiers.discard("")
-    return identifiers
-
-
 def test_no_direct_identifier_reaches_silver_or_the_warehouse(city, spark):
-    identifiers = _landing_identifiers(city)
+    identifiers = landing_identifiers(city.landing)
     assert len(identifiers) > 20_000
     silver_root = city.settings.lake / "silver"
     tables = sorted(p.name for p in silver_root.iterdir())
@@ -235,19 +262,24 @@ def test_no_direct_identifier_reaches_silver_or_the_warehouse(city, spark):
 
 def test_the_dashboard_shows_the_marts_after_suppression(city):
     data = json.loads((city.settings.dashboards_dir / "data.json").read_text())
-    mart = _mart(city)
-    last = max(day for day, _ in mart)
-    assert data["as_of"] == last
+    with duckdb.connect(str(city.settings.warehouse), read_only=True) as connection:
+        daily = connection.execute(
+            "select date, sum(new_cases) from marts.fct_cases_daily group by date order by date"
+        ).fetchall()
+        pcr = dict(
+            connection.execute(
+                "select date, tests from marts.fct_tests_daily_city where test_type = 'pcr'"
+            ).fetchall()
+        )
+    assert data["as_of"] == daily[-1][0].isoformat()
     assert data["run_id"] == city.report.run_id
-    page = (city.settings.dashboards_dir / "index.html").read_text()
-    assert "Testing: where the city stands" in page and last in page
+    assert data["dates"] == [day.isoformat() for day, _ in daily]
     from epilake.privacy import suppress_count
 
-    for day in data["series"]:
-        for test_type in ("pcr", "antigen", "antibody"):
-            tests, positives, _ = mart[(day["date"], test_type)]
-            assert day[f"tests_{test_type}"] == suppress_count(tests)
-            assert day[f"positives_{test_type}"] == suppress_count(positives)
+    assert data["daily"]["all"]["new_cases"] == [suppress_count(int(n)) for _, n in daily]
+    assert data["daily"]["all"]["pcr_tests"] == [suppress_count(pcr[day]) for day, _ in daily]
+    page = (city.settings.dashboards_dir / "index.html").read_text()
+    assert "Where the epidemic stands" in page and data["as_of"] in page
 
 
 def _versions(spark, city):
@@ -261,16 +293,32 @@ def _versions(spark, city):
     }
 
 
+def _warehouse_snapshot(city):
+    """Every mart's rows, sorted: equal snapshots mean identical marts."""
+    with duckdb.connect(str(city.settings.warehouse), read_only=True) as connection:
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        ]
+        return {
+            name: sorted(connection.execute(f"select * from marts.{name}").fetchall(), key=repr)
+            for name in tables
+        }
+
+
 def test_a_second_run_changes_nothing(city, spark):
     before = _versions(spark, city)
-    mart_before = _mart(city)
+    mart_before = _warehouse_snapshot(city)
+    assert len(mart_before) == 10 and all(mart_before.values())
     again = run_on(city.landing, city.home)
     assert again.report.success, again.output
     # The conflicting re-delivery was reported by the first run; nothing new conflicts now.
     assert not any("different bytes" in w for w in again.report.warnings)
     after = _versions(spark, city)
     assert after == before
-    assert _mart(city) == mart_before
+    assert _warehouse_snapshot(city) == mart_before
 
 
 def test_a_late_amendment_updates_the_mart_and_a_late_old_version_does_not(city, spark):
@@ -376,5 +424,18 @@ def test_a_row_waits_unmatched_until_the_register_delivers_its_patient(city, spa
     assert rerun.report.success, rerun.output
     row = _table(spark, city, "silver", "lab_results").where("result_id = 'obs-newcomer-1'").first()
     assert row["patient_in_register"] is True
+    with duckdb.connect(str(city.settings.warehouse), read_only=True) as connection:
+        journey = connection.execute(
+            "select episode_start, okrug from marts.fct_patient_journeys where patient_key = ?",
+            [row["patient_key"]],
+        ).fetchone()
+        patient = connection.execute(
+            "select is_in_register, okrug from marts.dim_patients where patient_key = ?",
+            [row["patient_key"]],
+        ).fetchone()
+    # The case began before the register knew the patient: its okrug stays unknown (history,
+    # not today's state); the patient dimension shows today's register row.
+    assert journey == (date(2020, 5, 31), "unknown")
+    assert patient == (True, template["okrug"])
     shutil.rmtree(register_folder)
     shutil.rmtree(city.landing / "lab" / "2020-06-01")

@@ -5,17 +5,28 @@ import dagster as dg
 from dagster_project.defs.resources import EpiLakeResource
 from dashboards.build import build_dashboard
 
+MARTS_SHOWN = (
+    "fct_cases_daily",
+    "fct_tests_daily",
+    "fct_tests_daily_city",
+    "fct_hospital_daily",
+    "fct_tracing_daily",
+    "fct_immunity_daily",
+    "fct_home_monitoring_daily",
+)
+
 
 @dg.asset(
     key=["dashboards", "officials"],
-    deps=[dg.AssetKey(["marts", "fct_tests_daily"])],
+    deps=[dg.AssetKey(["marts", mart]) for mart in MARTS_SHOWN],
     group_name="serving",
     kinds={"html"},
 )
 def officials_dashboard(
     context: dg.AssetExecutionContext, epilake: EpiLakeResource
 ) -> dg.MaterializeResult:
-    """Static page (no server, no CDN) with suppressed counts."""
+    """Static page (no server, no CDN): headline tiles, epidemic curve, okrugs, age bands,
+    hospitals, tracing, immunity and home monitoring, with suppressed counts."""
     settings = epilake.settings()
     page = build_dashboard(settings.warehouse, settings.dashboards_dir, run_id=context.run.run_id)
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(page))})

@@ -21,6 +21,22 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
+def _manifest_is_stale(manifest: Path) -> bool:
+    """Missing, or older than a model, test, macro, seed or project file it was parsed from."""
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = (
+        path
+        for folder in ("models", "tests", "macros", "seeds")
+        for path in (DBT_PROJECT_DIR / folder).rglob("*")
+        if path.suffix in {".sql", ".yml", ".csv"}
+    )
+    return any(
+        path.stat().st_mtime > built for path in (DBT_PROJECT_DIR / "dbt_project.yml", *sources)
+    )
+
+
 @cache
 def dbt_project() -> DbtProject:
     """The dbt project, with its manifest parsed when missing or under ``dagster dev``.
@@ -29,7 +45,7 @@ def dbt_project() -> DbtProject:
     environment lacks, so the parse runs here with :func:`dbt_executable`.
     """
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    if os.environ.get("DAGSTER_IS_DEV_CLI") or not Path(project.manifest_path).exists():
+    if os.environ.get("DAGSTER_IS_DEV_CLI") or _manifest_is_stale(Path(project.manifest_path)):
         resource = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
         resource.cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return project

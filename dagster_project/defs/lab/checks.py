@@ -4,7 +4,7 @@ import dagster as dg
 
 from dagster_project.defs.resources import EpiLakeResource, SparkResource
 from expectations.runner import SuiteOutcome, validate_dataframe
-from expectations.suites import silver_lab_results
+from expectations.suites import silver__lab_results as silver_lab_results
 from spark_jobs.common.delta import read_table
 
 

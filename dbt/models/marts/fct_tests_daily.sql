@@ -2,25 +2,15 @@ with
 
 results as (
 
-    select * from {{ ref('int_lab_results_filtered') }}
+    select * from {{ ref('int_lab_results_located') }}
 
 ),
 
-bounds as (
+places as (
 
-    select
-        min(specimen_date) as first_date,
-        max(specimen_date) as last_date
-    from results
-
-),
-
-calendar as (
-
-    select cast(days.day as date) as date
-    from bounds
-    cross join
-        generate_series(bounds.first_date, bounds.last_date, interval 1 day) as days (day)
+    select okrug from {{ ref('okrugs') }}
+    union all
+    select 'unknown' as okrug
 
 ),
 
@@ -30,64 +20,66 @@ test_types as (
 
 ),
 
+grid as (
+
+    select
+        calendar.date,
+        places.okrug,
+        test_types.test_type
+    from {{ ref('int_calendar') }} as calendar
+    cross join places
+    cross join test_types
+
+),
+
 daily as (
 
     select
         specimen_date as date,
+        okrug,
         test_type,
         count(*) as tests,
         count(*) filter (where is_positive) as positives
     from results
-    group by specimen_date, test_type
+    group by all
 
 ),
 
-pcr_patient_days as (
-
-    select distinct
-        specimen_date,
-        patient_key,
-        is_positive
-    from results
-    where test_type = 'pcr'
-
-),
-
-pcr_positivity as (
+positivity as (
 
     select
-        calendar.date,
-        count(distinct pcr_patient_days.patient_key) as patients_tested,
-        count(distinct pcr_patient_days.patient_key)
-        filter (where pcr_patient_days.is_positive) as patients_positive
-    from calendar
-    left join pcr_patient_days
-        on pcr_patient_days.specimen_date between calendar.date - 6 and calendar.date
-    group by calendar.date
+        window_end as date,
+        okrug,
+        patients_tested,
+        patients_positive
+    from {{ ref('int_pcr_patients_7d') }}
 
 ),
 
 final as (
 
     select
-        calendar.date,
-        test_types.test_type,
+        grid.date,
+        grid.okrug,
+        grid.test_type,
         coalesce(daily.tests, 0) as tests,
         coalesce(daily.positives, 0) as positives,
         case
-            when test_types.test_type = 'pcr' and pcr_positivity.patients_tested > 0
+            when grid.test_type = 'pcr' and positivity.patients_tested > 0
                 then cast(round(
-                        100.0 * pcr_positivity.patients_positive / pcr_positivity.patients_tested, 2
+                        100.0 * positivity.patients_positive / positivity.patients_tested, 2
                     ) as double)
         end as positivity_rolling_7d
-    from calendar
-    cross join test_types
+    from grid
     left join daily
-        on calendar.date = daily.date and test_types.test_type = daily.test_type
-    left join pcr_positivity
-        on calendar.date = pcr_positivity.date
+        on
+            grid.date = daily.date
+            and grid.okrug = daily.okrug
+            and grid.test_type = daily.test_type
+    left join positivity
+        on grid.date = positivity.date and grid.okrug = positivity.okrug
 
 )
 
 select * from final
-order by date, test_type
+order by date, okrug, test_type

@@ -24,7 +24,8 @@ renamed as (
         issued_at,
         specimen_date,
         lab_id,
-        version_at as result_version_at
+        version_at as result_version_at,
+        _delivery_date as delivery_date
 
     from source
 

@@ -1,0 +1,69 @@
+"""Building blocks shared by the suites: severities and the expectations every layer uses."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+from great_expectations.expectations.metadata_types import FailureSeverity
+
+ERROR = FailureSeverity.CRITICAL  # blocks everything downstream of the asset
+WARN = FailureSeverity.WARNING  # recorded in ops/quality_results and the Data Docs
+HMAC = r"^[0-9a-f]{64}$"  # a pseudonymous key: keyed HMAC-SHA256 in hex
+
+e = gx.expectations
+
+
+def suite(name: str, expectations: list) -> gx.ExpectationSuite:
+    return gx.ExpectationSuite(name=name, expectations=expectations)
+
+
+def required(*columns: str, severity=ERROR) -> list:
+    return [e.ExpectColumnValuesToNotBeNull(column=c, severity=severity) for c in columns]
+
+
+def one_of(column: str, values, severity=ERROR):
+    return e.ExpectColumnValuesToBeInSet(column=column, value_set=sorted(values), severity=severity)
+
+
+def between(column: str, low=None, high=None, severity=ERROR):
+    """``low``/``high`` may be numbers or ISO dates (dates and times arrive as ISO text)."""
+    return e.ExpectColumnValuesToBeBetween(
+        column=column, min_value=low, max_value=high, severity=severity
+    )
+
+
+def ordered(later: str, earlier: str, severity=ERROR):
+    """``later`` is on or after ``earlier`` wherever both are present."""
+    return e.ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A=later,
+        column_B=earlier,
+        or_equal=True,
+        ignore_row_if="either_value_is_missing",
+        severity=severity,
+    )
+
+
+def unique(*columns: str, severity=ERROR):
+    if len(columns) == 1:
+        return e.ExpectColumnValuesToBeUnique(column=columns[0], severity=severity)
+    return e.ExpectCompoundColumnsToBeUnique(column_list=list(columns), severity=severity)
+
+
+def pseudonymous(*columns: str) -> list:
+    return [e.ExpectColumnValuesToMatchRegex(column=c, regex=HMAC, severity=ERROR) for c in columns]
+
+
+def referential(flag_share: str = "_unmatched") -> list:
+    """The register match: few rows waiting for their patient, none for long."""
+    from expectations import thresholds
+
+    return [
+        e.ExpectColumnMeanToBeBetween(
+            column=flag_share, min_value=0, max_value=thresholds.MAX_UNMATCHED_SHARE, severity=ERROR
+        ),
+        e.ExpectColumnMaxToBeBetween(
+            column="_oldest_unmatched_days",
+            min_value=0,
+            max_value=thresholds.MAX_UNMATCHED_DAYS,
+            severity=WARN,
+        ),
+    ]
