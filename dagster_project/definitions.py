@@ -2,12 +2,12 @@
 
 import dagster as dg
 
-from dagster_project.defs import automation, dashboards, dbt, extracts, feeds, lab, pipeline
+from dagster_project.defs import automation, dashboards, dbt, extracts, feeds, pipeline, quality
 from dagster_project.defs.resources import RESOURCES
 
 defs = dg.Definitions.merge(
     feeds.defs,
-    lab.defs,
+    quality.defs,
     dbt.defs,
     dashboards.defs,
     extracts.defs,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -86,7 +87,11 @@ def _context(docs_dir: str | None) -> gx.data_context.AbstractDataContext:
 
 def _checkpoint(context, suite: gx.ExpectationSuite, engine: str, docs: bool) -> gx.Checkpoint:
     """The (cached) checkpoint that validates one suite on a whole in-memory frame."""
-    configuration = json.dumps([e.configuration.to_json_dict() for e in suite.expectations])
+    configuration = json.dumps(
+        [[e.expectation_type, e.configuration.kwargs, str(e.severity)] for e in suite.expectations],
+        sort_keys=True,
+        default=str,
+    )
     digest = hashlib.sha1(configuration.encode(), usedforsecurity=False).hexdigest()[:12]
     name = f"{suite.name}__{engine}__{digest}"
     try:
@@ -101,10 +106,9 @@ def _checkpoint(context, suite: gx.ExpectationSuite, engine: str, docs: bool) ->
             if engine == "pandas"
             else context.data_sources.add_spark(engine)
         )
-    batch = source.add_dataframe_asset(name=suite.name).add_batch_definition_whole_dataframe(
-        "whole"
-    )
-    registered = context.suites.add(gx.ExpectationSuite(name=name, expectations=suite.expectations))
+    batch = source.add_dataframe_asset(name=name).add_batch_definition_whole_dataframe("whole")
+    copies = [copy.copy(expectation) for expectation in suite.expectations]
+    registered = context.suites.add(gx.ExpectationSuite(name=name, expectations=copies))
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=name, data=batch, suite=registered)
     )

@@ -25,7 +25,7 @@ def one_of(column: str, values, severity=ERROR):
 
 
 def between(column: str, low=None, high=None, severity=ERROR):
-    """``low``/``high`` may be numbers or ISO dates (dates and times arrive as ISO text)."""
+    """``low``/``high``: numbers, or dates for date columns (GX compares like with like)."""
     return e.ExpectColumnValuesToBeBetween(
         column=column, min_value=low, max_value=high, severity=severity
     )
@@ -52,13 +52,17 @@ def pseudonymous(*columns: str) -> list:
     return [e.ExpectColumnValuesToMatchRegex(column=c, regex=HMAC, severity=ERROR) for c in columns]
 
 
-def referential(flag_share: str = "_unmatched") -> list:
-    """The register match: few rows waiting for their patient, none for long."""
+def referential() -> list:
+    """The register match over the whole table: few rows waiting for their patient (blocking:
+    many mean the register feed is broken), none waiting long (recorded)."""
     from expectations import thresholds
 
     return [
-        e.ExpectColumnMeanToBeBetween(
-            column=flag_share, min_value=0, max_value=thresholds.MAX_UNMATCHED_SHARE, severity=ERROR
+        e.ExpectColumnMaxToBeBetween(
+            column="_unmatched_share",
+            min_value=0,
+            max_value=thresholds.MAX_UNMATCHED_SHARE,
+            severity=ERROR,
         ),
         e.ExpectColumnMaxToBeBetween(
             column="_oldest_unmatched_days",

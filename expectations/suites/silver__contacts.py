@@ -33,10 +33,10 @@ def build_suite(run_date: date):
             unique("contact_id"),
             between(
                 "exposure_date",
-                thresholds.EARLIEST_PLAUSIBLE_EVENT_DATE.isoformat(),
-                run_date.isoformat(),
+                thresholds.EARLIEST_PLAUSIBLE_EVENT_DATE,
+                run_date,
             ),
-            ordered("identified_at", "exposure_date", severity=WARN),
+            ordered("_identified_date", "exposure_date", severity=WARN),
             ordered("notified_at", "identified_at"),
             ordered("quarantine_end", "quarantine_start"),
             *referential(),

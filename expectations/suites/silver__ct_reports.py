@@ -32,8 +32,8 @@ def build_suite(run_date: date):
             unique("report_id"),
             between(
                 "performed_date",
-                thresholds.EARLIEST_PLAUSIBLE_EVENT_DATE.isoformat(),
-                run_date.isoformat(),
+                thresholds.EARLIEST_PLAUSIBLE_EVENT_DATE,
+                run_date,
             ),
             *referential(),
         ],

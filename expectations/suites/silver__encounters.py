@@ -34,8 +34,8 @@ def build_suite(run_date: date):
             unique("encounter_id"),
             between(
                 "start_date",
-                thresholds.EARLIEST_PLAUSIBLE_EVENT_DATE.isoformat(),
-                run_date.isoformat(),
+                thresholds.EARLIEST_PLAUSIBLE_EVENT_DATE,
+                run_date,
             ),
             ordered("ended_at", "started_at"),
             between("_stay_days", 0, thresholds.MAX_STAY_DAYS, severity=WARN),

@@ -31,8 +31,8 @@ def build_suite(run_date: date):
             between("dose_number", 1, 4, severity=WARN),
             between(
                 "occurred_date",
-                thresholds.EARLIEST_PLAUSIBLE_VACCINATION_DATE.isoformat(),
-                run_date.isoformat(),
+                thresholds.EARLIEST_PLAUSIBLE_VACCINATION_DATE,
+                run_date,
             ),
             *referential(),
         ],

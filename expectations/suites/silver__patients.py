@@ -29,7 +29,7 @@ def build_suite(run_date: date):
             *required("patient_key", "event_id", "valid_from", "birth_year", "okrug"),
             unique("patient_key", "event_id"),
             between("_age", *thresholds.AGE_YEARS),
-            between("valid_from_date", high=run_date.isoformat()),
+            between("valid_from_date", high=run_date),
             ordered("valid_to", "valid_from"),
             between("_current_versions", 0, 1),  # at most one current version per patient
         ],

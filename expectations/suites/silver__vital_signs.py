@@ -31,8 +31,8 @@ def build_suite(run_date: date):
             unique("observation_id"),
             between(
                 "measured_date",
-                thresholds.EARLIEST_PLAUSIBLE_EVENT_DATE.isoformat(),
-                run_date.isoformat(),
+                thresholds.EARLIEST_PLAUSIBLE_EVENT_DATE,
+                run_date,
             ),
             between("_spo2", *thresholds.SPO2_PERCENT),
             between("_body_temperature", *thresholds.BODY_TEMPERATURE_CEL),

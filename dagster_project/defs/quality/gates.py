@@ -1,0 +1,114 @@
+"""Every quality gate: which asset, which GX suite, and what rows it reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import great_expectations as gx
+import pandas as pd
+from great_expectations.expectations.metadata_types import FailureSeverity
+
+from dagster_project.defs.feeds.assets import FEEDS
+from epilake.settings import Settings
+from expectations import frames
+from expectations.suites import (
+    bronze,
+    marts,
+    quarantine,
+    silver__conditions,
+    silver__contacts,
+    silver__ct_reports,
+    silver__encounters,
+    silver__immunizations,
+    silver__lab_results,
+    silver__patients,
+    silver__vital_signs,
+)
+
+Reader = Callable[[Settings, datetime, date], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class Gate:
+    asset_key: tuple[str, ...]
+    suite_name: str
+    build: Callable[[date], gx.ExpectationSuite]
+    read: Reader
+    scope: str  # what the gate reads, for people
+
+    @property
+    def blocking(self) -> bool:
+        severities = {e.severity for e in self.build(date.today()).expectations}
+        return FailureSeverity.CRITICAL in severities
+
+
+def _loaded(layer: str, *parts: str) -> Reader:
+    return lambda settings, since, run_date: frames.loaded_rows(
+        settings, layer, *parts, since=since, run_date=run_date
+    )
+
+
+def _mart(spec: marts.MartSpec) -> Reader:
+    def read(settings: Settings, since: datetime, run_date: date) -> pd.DataFrame:
+        derived = {}
+        for name, expression in spec.reconcile.items():
+            expression = expression.replace(
+                "$silver_episodes", str(frames.episodes_in_silver(settings))
+            ).replace("$silver_results", str(frames.results_in_silver(settings)))
+            derived[name] = expression
+        return frames.mart_rows(settings, spec.model, derived)
+
+    return read
+
+
+SILVER_SUITES = {
+    "lab_results": lambda run_date: silver__lab_results.build_suite(run_date, derived=True),
+    "encounters": silver__encounters.build_suite,
+    "conditions": silver__conditions.build_suite,
+    "vital_signs": silver__vital_signs.build_suite,
+    "ct_reports": silver__ct_reports.build_suite,
+    "immunizations": silver__immunizations.build_suite,
+    "patients": silver__patients.build_suite,
+    "contacts": silver__contacts.build_suite,
+}
+RUN_ROWS = "rows this run loaded"
+
+GATES: list[Gate] = [
+    *(
+        Gate(
+            ("bronze", feed.name, entity),
+            bronze.suite_name(feed.name, entity),
+            lambda run_date, f=feed.name, n=entity: bronze.build_suite(f, n),
+            _loaded("bronze", feed.name, entity),
+            RUN_ROWS,
+        )
+        for feed in FEEDS
+        for entity in feed.entities
+    ),
+    *(
+        Gate(
+            ("quarantine", feed.name),
+            quarantine.suite_name(feed.name),
+            lambda run_date, f=feed.name: quarantine.build_suite(f),
+            lambda settings, since, run_date, f=feed.name: frames.audit_rows(settings, f, since),
+            "batches this run audited",
+        )
+        for feed in FEEDS
+    ),
+    *(
+        Gate(("silver", table), f"silver__{table}", build, _loaded("silver", table), RUN_ROWS)
+        for table, build in SILVER_SUITES.items()
+    ),
+    *(
+        Gate(
+            ("marts", spec.model),
+            marts.suite_name(spec.model),
+            lambda run_date, m=spec.model: marts.build_suite(m),
+            _mart(spec),
+            "the whole mart",
+        )
+        for spec in marts.MARTS
+    ),
+]

@@ -1,0 +1,164 @@
+"""What each gate validates, read with DuckDB (no JVM): the rows the current run loaded into a
+Delta table, a feed's audit rows of the run, or a whole mart, plus the derived columns the
+suites need (register match, ages, vital-sign ranges ...)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from epilake.duckdb_delta import connect
+from epilake.settings import Settings
+
+# Derived columns per silver table, as SQL over `rows` (the run's rows), `people` (each
+# patient's birth year and death date) and `unmatched` (the oldest wait for the register).
+REFERENTIAL = {"_unmatched_share": "unmatched.share", "_oldest_unmatched_days": "unmatched.days"}
+SILVER_DERIVED: dict[str, dict[str, str]] = {
+    "lab_results": {
+        **REFERENTIAL,
+        "_age_at_specimen": "year(rows.specimen_date) - people.birth_year",
+        "_days_after_death": "rows.specimen_date - people.death_date",
+    },
+    "encounters": {
+        **REFERENTIAL,
+        "_icu_outside_a_stay": "rows.is_icu and rows.class_code != 'IMP'",
+        "_stay_days": "case when rows.class_code = 'IMP' then rows.end_date - rows.start_date end",
+    },
+    "conditions": REFERENTIAL,
+    "vital_signs": {
+        **REFERENTIAL,
+        "_unit_matches_sign": "coalesce(rows.unit = case rows.vital_sign when 'spo2' then '%' "
+        "when 'body_temperature' then 'Cel' else '/min' end, false)",
+        "_spo2": "case when rows.vital_sign = 'spo2' then rows.value end",
+        "_body_temperature": "case when rows.vital_sign = 'body_temperature' then rows.value end",
+        "_respiratory_rate": "case when rows.vital_sign = 'respiratory_rate' then rows.value end",
+    },
+    "ct_reports": REFERENTIAL,
+    "immunizations": REFERENTIAL,
+    "patients": {
+        "_age": "year($run_date) - rows.birth_year",
+        "_current_versions": "(select count(*) from everything as e "
+        "where e.patient_key = rows.patient_key and e.is_current)",
+    },
+    "contacts": {"_identified_date": "cast(rows.identified_at as date)", **REFERENTIAL},
+}
+MATCH_FLAG = {"contacts": "index_in_register"}
+
+
+def _frame(connection, sql: str, parameters: dict) -> pd.DataFrame:
+    """Run ``sql`` into pandas with dates as ``datetime.date`` (GX compares them with dates)."""
+    table = connection.execute(sql, parameters).fetch_arrow_table()
+    return table.to_pandas(date_as_object=True)
+
+
+BRONZE_DERIVED = {"_feed_lag_days": "$run_date - newest.day"}
+
+
+def loaded_rows(settings: Settings, layer: str, *parts: str, since: datetime, run_date: date):
+    """The rows this run wrote into a bronze or silver table, with derived columns."""
+    path = settings.table_path(layer, *parts)
+    if not (Path(path) / "_delta_log").is_dir():
+        return pd.DataFrame()  # the table does not exist yet: nothing was ever loaded
+    patients = settings.table_path("silver", "patients")
+    derived = SILVER_DERIVED.get(parts[-1], {}) if layer == "silver" else BRONZE_DERIVED
+    flag = MATCH_FLAG.get(parts[-1], "patient_in_register")
+    waiting = f"not everything.{flag}" if "_oldest_unmatched_days" in derived else "false"
+    extra = "".join(f", {expression} as {name}" for name, expression in derived.items())
+    needs_people = any("people." in expression for expression in derived.values())
+    people_join = (
+        "left join people on rows.patient_key = people.patient_key" if needs_people else ""
+    )
+    promotions = Path(settings.table_path("ops", "silver_promotions"))
+    if layer == "silver" and not (promotions / "_delta_log").is_dir():
+        return pd.DataFrame()
+    # Bronze: the rows this run appended. Silver: the rows of every file this run promoted
+    # (a file's rows reach silver in the run that promotes them, maybe after their bronze run).
+    this_run = (
+        f"_source_file in (select source_file from delta_scan('{promotions}') "
+        "where promoted_at >= $since)"
+        if layer == "silver"
+        else "_ingested_at >= $since"
+    )
+    sql = f"""
+        with
+        everything as (select * from delta_scan('{path}')),
+        rows as (select * from everything where {this_run}),
+        people as (
+            select
+                patient_key,
+                max(birth_year) as birth_year,
+                min(case when covid_status = 'deceased'
+                    then coalesce(status_since, valid_from_date) end) as death_date
+            from delta_scan('{patients}')
+            group by patient_key
+        ),
+        newest as (select max(_delivery_date) as day from everything),
+        unmatched as (
+            select
+                coalesce(max(newest.day - everything._delivery_date)
+                    filter (where {waiting}), 0) as days,
+                coalesce(avg(case when {waiting} then 1.0 else 0.0 end), 0) as share
+            from everything, newest
+        )
+        select rows.*{extra}
+        from rows
+        {people_join}
+        cross join unmatched
+        cross join newest
+    """
+    parameters = {"since": since} | ({"run_date": run_date} if "$run_date" in sql else {})
+    with connect() as connection:
+        return _frame(connection, sql, parameters)
+
+
+REPORTABLE = "status in ('final', 'amended', 'corrected') and not is_retracted"
+
+
+def episodes_in_silver(settings: Settings) -> int:
+    """Case episodes counted straight from silver lab results (not from the dbt models): a
+    first positive PCR or antigen, again 91 or more days after an episode's start."""
+    path = settings.table_path("silver", "lab_results")
+    with connect() as connection:
+        positives = connection.execute(
+            f"select patient_key, specimen_date from delta_scan('{path}') "
+            f"where {REPORTABLE} and is_positive and test_type in ('pcr', 'antigen') "
+            "order by patient_key, specimen_date"
+        ).fetchall()
+    episodes, patient, start = 0, None, None
+    for key, day in positives:
+        if key != patient or (day - start).days >= 91:
+            episodes, patient, start = episodes + 1, key, day
+    return episodes
+
+
+def results_in_silver(settings: Settings) -> int:
+    path = settings.table_path("silver", "lab_results")
+    with connect() as connection:
+        return connection.execute(
+            f"select count(*) from delta_scan('{path}') where {REPORTABLE}"
+        ).fetchone()[0]
+
+
+def audit_rows(settings: Settings, feed: str, since: datetime) -> pd.DataFrame:
+    """The feed's ``ops/batch_audit`` rows of this run, with reconciliation and quarantine rate."""
+    path = settings.table_path("ops", "batch_audit")
+    sql = f"""
+        select
+            *,
+            records_read - records_accepted - records_quarantined as _unreconciled,
+            case when records_read > 0
+                then records_quarantined / records_read else 0 end as _quarantine_rate
+        from delta_scan('{path}')
+        where feed = $feed and ingested_at >= $since
+    """
+    with connect() as connection:
+        return _frame(connection, sql, {"feed": feed, "since": since})
+
+
+def mart_rows(settings: Settings, model: str, derived: dict[str, str] | None = None):
+    """A whole mart from the warehouse (marts are small aggregates), with derived columns."""
+    extra = "".join(f", {expression} as {name}" for name, expression in (derived or {}).items())
+    with connect(settings.warehouse, read_only=True) as connection:
+        return _frame(connection, f"select *{extra} from marts.{model}", {})

@@ -1,0 +1,31 @@
+"""``ops/quality_results``: every expectation of every gate run, appended with delta-rs, so
+quality can be charted over time."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from deltalake import write_deltalake
+
+from epilake.settings import Settings
+
+QUALITY_SCHEMA = pa.schema(
+    [
+        pa.field("checked_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("asset", pa.string(), nullable=False),
+        pa.field("suite", pa.string(), nullable=False),
+        pa.field("expectation", pa.string(), nullable=False),
+        pa.field("column", pa.string()),
+        pa.field("severity", pa.string(), nullable=False),
+        pa.field("success", pa.bool_(), nullable=False),
+        pa.field("unexpected_count", pa.int64()),
+        pa.field("observed", pa.string()),
+        pa.field("rows_checked", pa.int64(), nullable=False),
+    ]
+)
+
+
+def append_quality_results(settings: Settings, rows: list[dict]) -> None:
+    if rows:
+        table = pa.Table.from_pylist(rows, schema=QUALITY_SCHEMA)
+        write_deltalake(settings.table_path("ops", "quality_results"), table, mode="append")
