@@ -21,9 +21,11 @@ RESPIRATORY_RATE_PER_MIN = (4.0, 70.0)
 AGE_YEARS = (0, 120)
 # A quarantine rate above this in one batch means a sender's export is broken.
 MAX_BATCH_QUARANTINE_RATE = 0.10
-# Silver rows whose patient the register does not (yet) hold: the register can lag a day,
-# so a few are normal; many mean the register feed is broken (blocking) ...
-MAX_UNMATCHED_SHARE = 0.05
+# Silver rows whose patient the register does not (yet) hold: the register can lag a day, and
+# non-residents (commuters, visitors) are tested and treated in the city without ever being in
+# its register (about 8 % of lab results in the generated city, 1M x 365). Above this share
+# the register feed is broken (blocking) ...
+MAX_UNMATCHED_SHARE = 0.15
 # ... and none should wait longer than this (recorded, not blocking: a lab can name a patient
 # the register never had).
 MAX_UNMATCHED_DAYS = 7
