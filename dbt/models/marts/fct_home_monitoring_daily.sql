@@ -106,9 +106,7 @@ daily as (
 
 places as (
 
-    select okrug from {{ ref('okrugs') }}
-    union all
-    select 'unknown' as okrug
+    {{ okrugs_and_unknown() }}
 
 ),
 

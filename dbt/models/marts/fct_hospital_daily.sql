@@ -104,9 +104,7 @@ daily as (
 
 places as (
 
-    select okrug from {{ ref('okrugs') }}
-    union all
-    select 'unknown' as okrug
+    {{ okrugs_and_unknown() }}
 
 ),
 

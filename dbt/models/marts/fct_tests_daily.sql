@@ -8,9 +8,7 @@ results as (
 
 places as (
 
-    select okrug from {{ ref('okrugs') }}
-    union all
-    select 'unknown' as okrug
+    {{ okrugs_and_unknown() }}
 
 ),
 

@@ -56,9 +56,7 @@ episodes_named as (
 
 places as (
 
-    select okrug from {{ ref('okrugs') }}
-    union all
-    select 'unknown' as okrug
+    {{ okrugs_and_unknown() }}
 
 ),
 
