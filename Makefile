@@ -14,7 +14,9 @@ PATIENTS ?= 20000
 DAYS ?= 120
 SEED ?= 42
 
-.PHONY: setup browser demo test lint format dagster clean
+.PHONY: setup browser demo test lint format dagster clean bench
+
+SCALE ?= S
 
 setup: $(INSTALLED) $(JARS)  ## Python packages into .venv, Delta jars into jars/lib
 
@@ -47,6 +49,9 @@ browser:  ## chromium for the browser tests (apt, once)
 
 test: setup browser lint  ## Lint, then the whole test suite
 	$(BIN)/pytest
+
+bench: setup  ## The pipeline benchmark at SCALE=S|M|L (L is projected from S and M)
+	$(BIN)/python -m bench --scale $(SCALE)
 
 lint: $(INSTALLED)  ## ruff (lint + format check) on Python, sqlfluff on the dbt SQL
 	$(BIN)/ruff check .

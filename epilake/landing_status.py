@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from epilake.settings import Settings
-from spark_jobs.common.audit import AUDIT_TABLE
+from spark_jobs.common.audit import AUDIT_TABLE, PROMOTIONS_TABLE, FileStatus
 from spark_jobs.common.landing import FEEDS, LandingFile, discover
 from spark_jobs.common.ops_tables import read_rows
 
@@ -37,3 +37,18 @@ def delivery_range(files: list[LandingFile]) -> tuple[date, date] | None:
     """The first and last delivery date among ``files`` (None when none has a date)."""
     dates = [f.delivery_date for f in files if f.delivery_date is not None]
     return (min(dates), max(dates)) if dates else None
+
+
+def unpromoted_dates(settings: Settings) -> set[date]:
+    """Delivery dates of files loaded into bronze but not yet promoted to silver (a run
+    stopped between the two layers)."""
+    where = ["feed", "entity", "source_file"]
+    promoted = {
+        tuple(row[c] for c in where)
+        for row in read_rows(settings.table_path(*PROMOTIONS_TABLE), where)
+    }
+    return {
+        row["delivery_date"]
+        for row in read_rows(settings.table_path(*AUDIT_TABLE), [*where, "delivery_date", "status"])
+        if row["status"] == FileStatus.LOADED and tuple(row[c] for c in where) not in promoted
+    }

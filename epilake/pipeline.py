@@ -49,13 +49,16 @@ class NothingToRun(Exception):
 
 
 def run_window(settings: Settings) -> tuple[date, date, list[str]]:
-    """The delivery dates one run covers: every dated landing folder, within the partitions.
+    """The delivery dates one run covers: from the oldest delivery with work left (a file
+    not loaded yet, or loaded but not promoted after an interrupted run) to the newest
+    landing folder, within the partitions. With no work left, the newest day alone: the run
+    then rebuilds the marts and the dashboard.
 
-    The whole span is safe to cover: files already loaded are skipped by the audit, and
-    files loaded but not yet promoted (an interrupted run) are promoted now.
+    Only those partitions are materialised, so a daily run records one partition per asset
+    instead of one for every day since the first delivery.
     """
     from dagster_project.defs.partitions import DELIVERY_DATES, FIRST_DELIVERY_DATE
-    from epilake.landing_status import delivery_range
+    from epilake.landing_status import delivery_range, new_landing_files, unpromoted_dates
     from spark_jobs.common.landing import FEEDS, discover
 
     files = [f for feed in FEEDS for f in discover(settings.landing, feed)]
@@ -73,13 +76,16 @@ def run_window(settings: Settings) -> tuple[date, date, list[str]]:
             f"Deliveries start on {span[0]}, before the first partition {FIRST_DELIVERY_DATE}; "
             f"set EPILAKE_FIRST_DELIVERY_DATE={span[0]} and run again."
         )
+    new = new_landing_files(settings)
+    pending = {f.delivery_date for f in new if f.delivery_date} | unpromoted_dates(settings)
+    first = min(pending, default=min(span[1], last_partition))
     last = min(span[1], last_partition)
     if span[1] > last_partition:
         notes.append(
             f"delivery folders after {last_partition} are dated in the future; they are "
             "left for the run of their day"
         )
-    return span[0], last, notes
+    return min(first, last), last, notes
 
 
 def run_pipeline(console: Console | None = None) -> RunReport:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pyarrow as pa
 from delta.tables import DeltaTable
+from deltalake import DeltaTable as LogTable
+from deltalake.exceptions import TableNotFoundError
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 
@@ -32,6 +34,27 @@ def read_table(spark: SparkSession, path: str, schema: T.StructType | None = Non
     return spark.createDataFrame([], schema)
 
 
+def may_hold_sources(path: str, sources: Sequence[str]) -> bool:
+    """Could a file of the table hold rows of the landing files ``sources``?
+
+    Answered from each data file's min/max ``_source_file`` in the Delta log (no Spark
+    job): a new delivery's paths sort after everything loaded before, so the answer is
+    almost always no. True whenever the log cannot tell (no statistics).
+    """
+    try:
+        actions = pa.table(LogTable(path).get_add_actions(flatten=True))
+    except TableNotFoundError:
+        return False
+    if "min._source_file" not in actions.column_names:
+        return actions.num_rows > 0
+    lows = actions["min._source_file"].to_pylist()
+    highs = actions["max._source_file"].to_pylist()
+    return any(
+        low is None or high is None or any(low <= source <= high for source in sources)
+        for low, high in zip(lows, highs, strict=True)
+    )
+
+
 def insert_new_rows(
     spark: SparkSession,
     path: str,
@@ -40,23 +63,18 @@ def insert_new_rows(
     schema: T.StructType,
     partition_by: Sequence[str] = (),
     sources: Sequence[str] = (),
-    source_dates: Sequence = (),
 ) -> None:
     """Append ``rows`` whose ``keys`` are not in the table yet (an idempotent append).
 
     A retried load of the same files therefore adds nothing twice. When the caller names
-    the ``sources`` (``_source_file`` values, delivered on ``source_dates``) and none of them
-    is in the table yet, which is the normal case, a plain append does it; otherwise a MERGE on ``keys``, limited to the
+    the ``sources`` (``_source_file`` values) and the table cannot hold any of them, which is
+    the normal case, a plain append does it; otherwise a MERGE on ``keys``, limited to the
     partitions the new rows touch.
     """
     table = ensure_table(spark, path, schema, partition_by)
-    if sources:
-        stored = spark.read.format("delta").load(path).where(F.col("_source_file").isin(*sources))
-        if source_dates and partition_by == ("_delivery_date",):
-            stored = stored.where(F.col("_delivery_date").isin(*source_dates))
-        if stored.limit(1).count() == 0:
-            rows.write.format("delta").mode("append").save(path)
-            return
+    if sources and not may_hold_sources(path, sources):
+        rows.write.format("delta").mode("append").save(path)
+        return
     condition = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
     if partition_by:
         values = rows.select(*partition_by).distinct().collect()
@@ -65,10 +83,3 @@ def insert_new_rows(
             if literals:
                 condition += f" AND t.`{column}` IN ({', '.join(literals)})"
     (table.alias("t").merge(rows.alias("s"), condition).whenNotMatchedInsertAll().execute())
-
-
-def table_version(spark: SparkSession, path: str) -> int | None:
-    """The current Delta version of a table, or None when there is no table."""
-    if not DeltaTable.isDeltaTable(spark, path):
-        return None
-    return DeltaTable.forPath(spark, path).history(1).collect()[0]["version"]

@@ -273,7 +273,6 @@ class FeedIngestor:
                 schema=BRONZE,
                 partition_by=("_delivery_date",),
                 sources=sources,
-                source_dates=sorted({row.delivery_date for row in self._pending}),
             )
             if any(quarantined for _, quarantined in counts.values()):
                 self._write_quarantine(

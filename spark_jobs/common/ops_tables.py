@@ -1,4 +1,5 @@
-"""Reads of the small bookkeeping tables (``ops/*``) without a Spark job.
+"""Reads of bookkeeping facts without a Spark job: the small ``ops/*`` tables, and a table's
+version, newest commit and row count.
 
 The audit and promotion tables hold one row per landing file; reading them through Spark
 costs a job (seconds) each time a feed asks, while delta-rs reads them in milliseconds.
@@ -7,6 +8,7 @@ costs a job (seconds) each time a feed asks, while delta-rs reads them in millis
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
@@ -20,3 +22,28 @@ def read_rows(path: str, columns: Sequence[str], where: dict[str, str] | None = 
         return []
     filters = [(column, "=", value) for column, value in (where or {}).items()] or None
     return table.to_pyarrow_table(columns=list(columns), filters=filters).to_pylist()
+
+
+def table_version(path: str) -> int | None:
+    """The current Delta version of a table from its log (None when there is no table)."""
+    try:
+        return DeltaTable(path).version()
+    except TableNotFoundError:
+        return None
+
+
+def last_commit_time(path: str) -> datetime | None:
+    """When the table's newest commit was written (UTC), from its log."""
+    try:
+        newest = DeltaTable(path).history(1)
+    except TableNotFoundError:
+        return None
+    return datetime.fromtimestamp(newest[0]["timestamp"] / 1000, UTC) if newest else None
+
+
+def row_count(path: str) -> int:
+    """Rows of a Delta table, deletion vectors applied (DuckDB's Delta reader, no Spark job)."""
+    from epilake.duckdb_delta import connect
+
+    with connect() as connection:
+        return connection.execute(f"select count(*) from delta_scan('{path}')").fetchone()[0]

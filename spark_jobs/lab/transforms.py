@@ -84,13 +84,10 @@ def _rules(now_utc: Column) -> list[rules.Rule]:
     ]
 
 
-def validate_observations(parsed: DataFrame, now: datetime) -> DataFrame:
-    """Add typed fields and ``rule``/``reason``: null when the record meets the contract.
-
-    ``now`` is a timezone-aware instant; collection after it is "in the future".
-    """
+def typed_observations(parsed: DataFrame) -> DataFrame:
+    """Parsed observations with their codes and instants as typed columns."""
     obs = F.col("obs")
-    typed = parsed.select(
+    return parsed.select(
         "*",
         fhir.first_code(obs["code"], codes.LOINC_SYSTEM).alias("loinc_code"),
         fhir.first_code(obs["valueCodeableConcept"], codes.SNOMED_SYSTEM).alias("result_code"),
@@ -98,6 +95,14 @@ def validate_observations(parsed: DataFrame, now: datetime) -> DataFrame:
         fhir.parse_timestamp(obs["issued"]).alias("issued_at"),
         fhir.parse_timestamp(obs["meta"]["lastUpdated"]).alias("version_at"),
     )
+
+
+def validate_observations(parsed: DataFrame, now: datetime) -> DataFrame:
+    """Add typed fields and ``rule``/``reason``: null when the record meets the contract.
+
+    ``now`` is a timezone-aware instant; collection after it is "in the future".
+    """
+    typed = typed_observations(parsed)
     return rules.apply_rules(typed, _rules(rules.utc_literal(now)))
 
 
@@ -123,7 +128,8 @@ def to_silver_lab_results(
     identifying is carried. Retractions (``entered-in-error``) are kept as tombstones
     (``is_retracted``) so that an older version delivered late cannot bring them back.
     """
-    validated = validate_observations(parse_observations(bronze), now)
+    # Bronze holds only rows that met the contract, so they are typed, not judged again.
+    typed = typed_observations(parse_observations(bronze))
     obs = F.col("obs")
     loinc = F.col("loinc_code")
     value = obs["valueQuantity"]["value"]
@@ -136,7 +142,7 @@ def to_silver_lab_results(
     test_type = F.coalesce(
         *[F.when(loinc.isin(*group), F.lit(name)) for name, group in _TEST_GROUPS]
     )
-    results = validated.where(F.col("rule").isNull()).select(
+    results = typed.select(
         obs["id"].alias("result_id"),
         pseudonymise_col(F.get(obs["identifier"], 0)["value"], secret, "accession").alias(
             "accession_key"

@@ -13,7 +13,7 @@ from epilake.settings import Settings
 from spark_jobs.common.ingest import FeedIngestor, FeedSpec, IngestSummary
 from spark_jobs.common.landing import RECORD_RESOURCE_TYPES, LandingFile
 from spark_jobs.common.run_alone import run_feed
-from spark_jobs.common.silver import SilverSpec, SilverSummary, promote
+from spark_jobs.common.silver import SilverSpec, SilverSummary, promote_many
 from spark_jobs.common.window import EVERYTHING, DeliveryWindow
 from spark_jobs.records import transforms
 from spark_jobs.records.transforms import RESOURCES, Resource
@@ -67,7 +67,7 @@ def ingest_bronze(
 def promote_to_silver(
     spark: SparkSession, settings: Settings, window: DeliveryWindow = EVERYTHING
 ) -> list[SilverSummary]:
-    return [promote(spark, settings, silver_spec(r), window) for r in RESOURCES]
+    return promote_many(spark, settings, [silver_spec(r) for r in RESOURCES], window)
 
 
 if __name__ == "__main__":

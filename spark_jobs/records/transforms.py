@@ -274,14 +274,19 @@ BY_TYPE = {r.resource_type: r for r in RESOURCES}
 # -- transforms ------------------------------------------------------------------------------
 
 
-def validate(lines: DataFrame, resource: Resource, now: datetime) -> DataFrame:
-    """Parse landed lines as ``resource`` and add ``rule``/``reason`` (null: contract met)."""
+def parse_typed(lines: DataFrame, resource: Resource) -> DataFrame:
+    """Parse landed lines as ``resource`` with its typed fields and ``version_at``."""
     parsed = fhir.parse_resources(lines, resource.schema, "res")
-    typed = parsed.select(
+    return parsed.select(
         "*",
         fhir.parse_timestamp(_res()["meta"]["lastUpdated"]).alias("version_at"),
         *[column.alias(name) for name, column in resource.typed(_res()).items()],
     )
+
+
+def validate(lines: DataFrame, resource: Resource, now: datetime) -> DataFrame:
+    """Parse landed lines as ``resource`` and add ``rule``/``reason`` (null: contract met)."""
+    typed = parse_typed(lines, resource)
     checks = [
         *fhir.envelope_rules(_res(), resource.resource_type, F.col("version_at")),
         *resource.rules(_res(), rules.utc_literal(now)),
@@ -313,8 +318,8 @@ def to_silver(
     The patient leaves as the platform's keyed HMAC; retractions stay as tombstones
     (``is_retracted``) so an older version delivered late cannot bring them back.
     """
-    validated = validate(bronze, resource, now).where(F.col("rule").isNull())
-    rows = validated.select(
+    # Bronze holds only rows that met the contract, so they are typed, not judged again.
+    rows = parse_typed(bronze, resource).select(
         _res()["id"].alias(resource.id_column),
         pseudonymise_col(fhir.patient_id(_res()), secret, "patient").alias("patient_key"),
         _res()["status"].alias("status"),

@@ -9,8 +9,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from epilake.settings import Settings
-from spark_jobs.common.delta import ensure_table, read_table, table_version
+from spark_jobs.common.delta import ensure_table, read_table
 from spark_jobs.common.ingest import FeedIngestor, FeedSpec, IngestSummary
+from spark_jobs.common.ops_tables import row_count, table_version
 from spark_jobs.common.run_alone import run_feed
 from spark_jobs.common.silver import (
     PATIENTS_TABLE,
@@ -91,8 +92,7 @@ def promote_to_silver(
             changed.unpersist()
             history.unpersist()
         record_promotions(spark, settings, FEED, transforms.ENTITY, pending)
-    total = spark.read.format("delta").load(path).count()
-    return SilverSummary("patients", len(pending), rows_in, total, table_version(spark, path))
+    return SilverSummary("patients", len(pending), rows_in, row_count(path), table_version(path))
 
 
 if __name__ == "__main__":

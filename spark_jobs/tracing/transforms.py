@@ -58,12 +58,17 @@ def _parsed_rules() -> list[rules.Rule]:
     return checks
 
 
-def validate_contacts(parsed: DataFrame, now: datetime) -> DataFrame:
-    typed = parsed.select(
+def typed_contacts(parsed: DataFrame) -> DataFrame:
+    """Parsed contacts with their instants and dates typed (``_<field>`` columns)."""
+    return parsed.select(
         "*",
         *[fhir.parse_timestamp(_con()[name]).alias(f"_{name}") for name in _INSTANTS],
         *[rules.parse_iso_date(_con()[name]).alias(f"_{name}") for name in _DATES],
     )
+
+
+def validate_contacts(parsed: DataFrame, now: datetime) -> DataFrame:
+    typed = typed_contacts(parsed)
     checks: list[rules.Rule] = [
         ("empty_line", F.trim(F.col("raw")) == "", F.lit("empty line")),
         (
@@ -124,8 +129,8 @@ def to_silver_contacts(
     bronze: DataFrame, secret: str, now: datetime, patient_keys: DataFrame | None = None
 ) -> DataFrame:
     """Latest version per contact; both patients as keyed HMACs, names and phones dropped."""
-    validated = validate_contacts(parse_contacts(bronze), now).where(F.col("rule").isNull())
-    rows = validated.select(
+    # Bronze holds only rows that met the contract, so they are typed, not judged again.
+    rows = typed_contacts(parse_contacts(bronze)).select(
         _con()["contact_id"].alias("contact_id"),
         _con()["investigation_id"].alias("investigation_id"),
         pseudonymise_col(_con()["index_patient_id"], secret).alias("index_patient_key"),

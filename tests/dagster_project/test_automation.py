@@ -40,12 +40,20 @@ def test_the_morning_schedule_loads_yesterdays_deliveries():
     assert request.partition_key == "2020-04-01"
 
 
-def test_the_run_window_spans_every_dated_delivery(settings):
+def test_the_run_window_spans_the_deliveries_with_work_left(settings, spark):
     with pytest.raises(NothingToRun, match="epilake generate"):
         run_window(settings)
     _deliver(settings, "2020-03-10")
     _deliver(settings, "2020-05-01", "lab-b2.ndjson")
     assert run_window(settings)[:2] == (date(2020, 3, 10), date(2020, 5, 1))
+    lab_job.ingest_bronze(spark, settings)
+    # Loaded but not promoted (a run stopped between the layers): still work left.
+    assert run_window(settings)[:2] == (date(2020, 3, 10), date(2020, 5, 1))
+    lab_job.promote_to_silver(spark, settings)
+    # Nothing left: the newest day alone, so a re-run rebuilds marts and dashboard only.
+    assert run_window(settings)[:2] == (date(2020, 5, 1), date(2020, 5, 1))
+    _deliver(settings, "2020-04-20", "lab-b4.ndjson")
+    assert run_window(settings)[:2] == (date(2020, 4, 20), date(2020, 5, 1))
     _deliver(settings, "2019-06-01", "lab-b3.ndjson")
     with pytest.raises(NothingToRun, match="EPILAKE_FIRST_DELIVERY_DATE=2019-06-01"):
         run_window(settings)

@@ -1,0 +1,86 @@
+"""The benchmark harness's own logic: stage mapping, projection, floors, plot, memory."""
+
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from bench import pipeline, plot
+from bench.monitor import TreeSampler, tree_rss_bytes
+
+
+@pytest.mark.parametrize(
+    ("step", "stage"),
+    [
+        ("lab_bronze", "bronze"),
+        ("records_silver", "silver"),
+        ("warehouse_models", "dbt"),
+        ("dashboards__officials", "dashboards"),
+        ("extracts__demo_partner", "extracts"),
+        ("silver__patients_silver__patients", "gates"),
+        ("bronze__lab__observations_lab_batches_reconcile", "gates"),
+    ],
+)
+def test_every_step_of_the_job_lands_in_its_stage(step, stage):
+    assert pipeline.stage_of(step) == stage
+
+
+def _result(scale, records, seconds, baseline, stage_seconds):
+    return {
+        "scale": scale,
+        "date": "2026-11-26",
+        "patients": pipeline.SCALES[scale].patients,
+        "days": pipeline.SCALES[scale].days,
+        "stages": {"bronze": {"seconds": stage_seconds, "peak_memory_gib": 1.0}},
+        "full_run": {"seconds": seconds, "records": records},
+        "baseline": {"seconds": baseline, "peak_memory_gib": 0.5},
+        "cost_ms_per_record": 1000 * seconds / records,
+    }
+
+
+def test_l_is_projected_as_a_fixed_cost_plus_a_cost_per_record():
+    small = _result("S", 1_000, 110.0, 1.0, 20.0)
+    medium = _result("M", 101_000, 210.0, 11.0, 120.0)
+    large = pipeline.project(small, medium, pipeline.SCALES["L"])
+    factor = (12_700_000 * 730) / (1_000_000 * 365)
+    assert large["projected"] is True
+    assert large["full_run"]["records"] == round(101_000 * factor)
+    # 100 s fixed + 1 ms per record, fitted exactly through S and M
+    assert large["full_run"]["seconds"] == pytest.approx(
+        110 + (large["full_run"]["records"] - 1_000) / 1000, abs=0.1
+    )
+    assert large["stages"]["bronze"]["seconds"] == pytest.approx(
+        20 + (large["full_run"]["records"] - 1_000) / 1000, abs=0.1
+    )
+
+
+def test_the_floors_judge_m_against_s():
+    small = _result("S", 1_000, 100.0, 1.0, 20.0)
+    medium = _result("M", 1_000_000, 1_000.0, 50.0, 500.0)
+    medium["incremental_day"] = {"landing_to_dashboard_seconds": 75.0}
+    medium["peak_memory_gib"] = 6.0
+    verdict = pipeline.judge(medium, small)
+    assert verdict["full_run_under_30_min"] is True
+    assert verdict["cost_per_record_within_1_2x"] is True
+    assert verdict["incremental_day_under_60_s"] is False
+    assert verdict["peak_memory_under_12_gib"] is True
+
+
+def test_the_plot_is_an_svg_with_a_point_per_stage_and_scale(tmp_path):
+    results = [
+        _result("S", 1_000, 110.0, 1.0, 20.0),
+        _result("M", 101_000, 210.0, 11.0, 120.0),
+    ]
+    results.append(pipeline.project(*results, pipeline.SCALES["L"]))
+    target = plot.draw(results, tmp_path / "scales.svg")
+    root = ET.fromstring(target.read_text())
+    circles = root.findall(".//{http://www.w3.org/2000/svg}circle")
+    # time: bronze and baseline at three scales; memory: bronze and baseline at two
+    assert len(circles) == 3 * 2 + 2 * 2
+
+
+def test_the_sampler_sees_this_process_memory():
+    assert tree_rss_bytes(os.getpid()) > 10 * 2**20
+    with TreeSampler(os.getpid(), interval=0.01) as sampler:
+        [bytearray(1) for _ in range(10_000)]
+    assert sampler.peak_gib() > 0
