@@ -1,10 +1,12 @@
-"""What every benchmark records the same way: the machine, and the results file."""
+"""What every benchmark does the same way: the machine, the results file, the held-back day."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import shutil
+from datetime import date
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -36,3 +38,16 @@ def append_result(result: dict, name: str) -> Path:
     history.append(result)
     target.write_text(json.dumps(history, indent=2) + "\n")
     return target
+
+
+def hold_back(landing: Path, held: Path, day: date) -> None:
+    """Move every feed's delivery folder of ``day`` out of the landing zone."""
+    for folder in landing.glob(f"*/{day.isoformat()}"):
+        target = held / folder.parent.name / folder.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(folder, target)
+
+
+def give_back(held: Path, landing: Path) -> None:
+    for folder in held.glob("*/*"):
+        shutil.move(folder, landing / folder.parent.name / folder.name)

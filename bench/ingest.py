@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench.common import append_result, machine
+from bench.common import append_result, give_back, hold_back, machine
 
 FLOOR_FULL_SECONDS = 20 * 60  # issue #4: the full year in under 20 minutes ...
 FLOOR_DAY_SECONDS = 60  # ... and one more day in under 60 seconds
@@ -78,19 +77,6 @@ def _run_child(landing: Path, home: Path) -> dict:
     return json.loads(child.stdout.strip().splitlines()[-1])
 
 
-def _hold_back(landing: Path, held: Path, day: date) -> None:
-    """Move every feed's delivery folder of ``day`` out of the landing zone."""
-    for folder in landing.glob(f"*/{day.isoformat()}"):
-        target = held / folder.parent.name / folder.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(folder, target)
-
-
-def _give_back(held: Path, landing: Path) -> None:
-    for folder in held.glob("*/*"):
-        shutil.move(folder, landing / folder.parent.name / folder.name)
-
-
 def _figures(run: dict) -> dict:
     stages = [
         {
@@ -130,11 +116,11 @@ def run(options: argparse.Namespace) -> dict:
         last_day = date.fromisoformat(options.start) + timedelta(days=options.days)
         home = Path(scratch) / "home"
         held = Path(scratch) / "held"
-        _hold_back(landing, held, last_day)
+        hold_back(landing, held, last_day)
         try:
             full = _run_child(landing, home)
         finally:
-            _give_back(held, landing)
+            give_back(held, landing)
         incremental = _run_child(landing, home)
     full_figures, day_figures = _figures(full), _figures(incremental)
     return {

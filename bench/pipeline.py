@@ -29,6 +29,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from bench.common import give_back, hold_back
+
 STAGES = ("generate", "bronze", "silver", "gates", "dbt", "dashboards", "extracts")
 FLOORS = {
     "full_run_seconds_at_M": 30 * 60,
@@ -180,19 +182,6 @@ def run_baseline(landing: Path, logs: Path) -> dict:
         "seconds": round(child["ended"] - child["began"], 1),
         "peak_memory_gib": child["sampler"].peak_gib(),
     }
-
-
-def hold_back(landing: Path, held: Path, day: date) -> None:
-    """Move every feed's delivery folder of ``day`` out of the landing zone."""
-    for folder in landing.glob(f"*/{day.isoformat()}"):
-        target = held / folder.parent.name / folder.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(folder, target)
-
-
-def give_back(held: Path, landing: Path) -> None:
-    for folder in held.glob("*/*"):
-        shutil.move(folder, landing / folder.parent.name / folder.name)
 
 
 def last_delivery_day(landing: Path) -> date:
