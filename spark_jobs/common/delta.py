@@ -73,6 +73,10 @@ def insert_new_rows(
     """
     table = ensure_table(spark, path, schema, partition_by)
     if sources and not may_hold_sources(path, sources):
+        # One file per partition value and write: a daily delivery adds one file, not one
+        # per task, so later scans of the whole table open hundreds of files, not thousands.
+        if partition_by:
+            rows = rows.repartition(*partition_by)
         rows.write.format("delta").mode("append").save(path)
         return
     condition = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)

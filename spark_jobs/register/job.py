@@ -64,6 +64,11 @@ def promote_to_silver(
 
     Rebuilding a patient's whole history from all of their bronze events is what makes a
     late or out-of-order event land in the right place; re-running changes nothing.
+
+    The patients with new events are computed first (a small daily set that the join then
+    broadcasts, so the bronze scan is one pass); the history and the changed rows are
+    computed once (``localCheckpoint``): the MERGE would otherwise run the whole rebuild
+    again when it materialises its source (a non-deterministic plan, ``_promoted_at``).
     """
     path = settings.table_path(*PATIENTS_TABLE)
     table = ensure_table(spark, path, SILVER_PATIENTS)
@@ -71,14 +76,16 @@ def promote_to_silver(
     rows_in = 0
     if pending:
         new_events = bronze_of(spark, settings, FEED, transforms.ENTITY, pending)
-        affected = new_events.select("subject_id").distinct()
+        affected = new_events.select("subject_id").distinct().localCheckpoint()
+
         events = read_table(spark, settings.table_path("bronze", FEED, transforms.ENTITY)).join(
             affected, "subject_id", "left_semi"
         )
-        history = transforms.to_patient_history(events, settings.pseudonym_secret).persist()
+        history = transforms.to_patient_history(events, settings.pseudonym_secret)
+        history = history.localCheckpoint()
         keys = history.select("patient_key").distinct()
         existing = spark.read.format("delta").load(path).join(keys, "patient_key", "left_semi")
-        changed = _changed_rows(history, existing).persist()
+        changed = _changed_rows(history, existing).localCheckpoint()
         try:
             rows_in = changed.count()
             (
@@ -92,6 +99,7 @@ def promote_to_silver(
             changed.unpersist()
             history.unpersist()
         record_promotions(spark, settings, FEED, transforms.ENTITY, pending)
+
     return SilverSummary("patients", len(pending), rows_in, row_count(path), table_version(path))
 
 

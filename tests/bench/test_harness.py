@@ -15,10 +15,13 @@ from bench.monitor import TreeSampler, tree_rss_bytes
         ("lab_bronze", "bronze"),
         ("records_silver", "silver"),
         ("warehouse_models", "dbt"),
+        ("reports__dbt_docs", "dbt"),
         ("dashboards__officials", "dashboards"),
         ("extracts__demo_partner", "extracts"),
-        ("silver__patients_silver__patients", "gates"),
-        ("bronze__lab__observations_lab_batches_reconcile", "gates"),
+        ("register_silver_gates", "gates"),
+        ("records_bronze_gates", "gates"),
+        ("marts_gates", "gates"),
+        ("lab_batches", "gates"),
     ],
 )
 def test_every_step_of_the_job_lands_in_its_stage(step, stage):

@@ -14,6 +14,8 @@ DEMO_PARTNER = "demo"
     deps=[dg.AssetKey(["extracts", spec.model]) for spec in EXTRACTS.values()],
     group_name="serving",
     kinds={"parquet"},
+    # Partners pull extracts on their own schedule; the city's dashboard goes first.
+    op_tags={"dagster/priority": "-1"},
 )
 def demo_partner_extracts(
     context: dg.AssetExecutionContext, epilake: EpiLakeResource

@@ -1,84 +1,106 @@
-"""Per-feed ingestion gates, as Dagster asset checks on the feed's bronze asset."""
+"""Per-feed ingestion gates on the feed's bronze asset: every batch reconciles, and no file
+was re-delivered with different bytes in this run.
+
+Both read ``ops/batch_audit`` (one row per landing file) with delta-rs: no Spark job.
+"""
 
 from datetime import UTC, datetime
 
 import dagster as dg
-from pyspark.sql import functions as F
 
 from dagster_project.defs.feeds.assets import FEEDS, Feed
-from dagster_project.defs.resources import EpiLakeResource, SparkResource
+from dagster_project.defs.resources import EpiLakeResource
 from spark_jobs.common import audit
-from spark_jobs.common.delta import read_table
+from spark_jobs.common.ops_tables import read_rows
+
+AUDIT_COLUMNS = [
+    "source_file",
+    "records_read",
+    "records_accepted",
+    "records_quarantined",
+    "status",
+    "message",
+    "ingested_at",
+]
 
 
-def _audit(spark, settings, feed: str):
-    return read_table(spark, settings.table_path(*audit.AUDIT_TABLE), audit.AUDIT_SCHEMA).where(
-        F.col("feed") == feed
+def reconcile_result(key: dg.AssetCheckKey, rows: list[dict]) -> dg.AssetCheckResult:
+    """Blocking: every batch's records read = accepted + quarantined."""
+    broken = [
+        r["source_file"]
+        for r in rows
+        if r["records_read"] != r["records_accepted"] + r["records_quarantined"]
+    ]
+    return dg.AssetCheckResult(
+        asset_key=key.asset_key,
+        check_name=key.name,
+        passed=not broken,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "batches_not_reconciling": len(broken),
+            "examples": ", ".join(broken[:5]) or "none",
+            "records_read": sum(r["records_read"] for r in rows),
+            "records_accepted": sum(r["records_accepted"] for r in rows),
+            "records_quarantined": sum(r["records_quarantined"] for r in rows),
+        },
     )
 
 
-def _reconcile_check(feed: Feed) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=feed.bronze_keys[0],
-        name=f"{feed.name}_batches_reconcile",
-        blocking=True,
-        description=f"Every {feed.name} batch reconciles: records read = accepted + quarantined.",
+def conflict_result(
+    key: dg.AssetCheckKey, rows: list[dict], since: datetime
+) -> dg.AssetCheckResult:
+    """Warning: files of this run (audited at ``since`` or later) rejected as conflicts."""
+    conflicts = [
+        r["message"] or r["source_file"]
+        for r in rows
+        if r["ingested_at"] >= since and r["status"] == audit.FileStatus.CONFLICT_REJECTED
+    ]
+    return dg.AssetCheckResult(
+        asset_key=key.asset_key,
+        check_name=key.name,
+        passed=not conflicts,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"conflicts": len(conflicts), "details": "\n".join(conflicts) or "none"},
     )
-    def reconcile(epilake: EpiLakeResource, spark: SparkResource) -> dg.AssetCheckResult:
+
+
+def batch_checks(feed: Feed) -> dg.AssetChecksDefinition:
+    reconcile = dg.AssetCheckKey(feed.bronze_keys[0], f"{feed.name}_batches_reconcile")
+    conflict = dg.AssetCheckKey(feed.bronze_keys[0], f"{feed.name}_no_conflicting_redelivery")
+
+    @dg.multi_asset_check(
+        name=f"{feed.name}_batches",
+        specs=[
+            dg.AssetCheckSpec(
+                reconcile.name,
+                asset=reconcile.asset_key,
+                blocking=True,
+                description=f"Every {feed.name} batch reconciles: "
+                "records read = accepted + quarantined.",
+            ),
+            dg.AssetCheckSpec(
+                conflict.name,
+                asset=conflict.asset_key,
+                blocking=False,
+                description=f"No {feed.name} file was re-delivered with different bytes "
+                "in this run.",
+            ),
+        ],
+        can_subset=True,
+    )
+    def checks(context: dg.AssetCheckExecutionContext, epilake: EpiLakeResource):
         settings = epilake.settings()
-        rows = _audit(spark.session(settings), settings, feed.name)
-        broken = rows.where(
-            F.col("records_read") != F.col("records_accepted") + F.col("records_quarantined")
+        rows = read_rows(
+            settings.table_path(*audit.AUDIT_TABLE), AUDIT_COLUMNS, {"feed": feed.name}
         )
-        examples = [r["source_file"] for r in broken.select("source_file").limit(5).collect()]
-        totals = rows.agg(
-            F.sum("records_read").alias("read"),
-            F.sum("records_accepted").alias("accepted"),
-            F.sum("records_quarantined").alias("quarantined"),
-        ).collect()[0]
-        return dg.AssetCheckResult(
-            passed=not examples,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "batches_not_reconciling": len(examples),
-                "examples": ", ".join(examples) or "none",
-                "records_read": int(totals["read"] or 0),
-                "records_accepted": int(totals["accepted"] or 0),
-                "records_quarantined": int(totals["quarantined"] or 0),
-            },
-        )
+        if reconcile in context.selected_asset_check_keys:
+            yield reconcile_result(reconcile, rows)
+        if conflict in context.selected_asset_check_keys:
+            record = context.instance.get_run_record_by_id(context.run.run_id)
+            started = datetime.fromtimestamp(int(record.start_time or 0), UTC)
+            yield conflict_result(conflict, rows, started)
 
-    return reconcile
+    return checks
 
 
-def _conflict_check(feed: Feed) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=feed.bronze_keys[0],
-        name=f"{feed.name}_no_conflicting_redelivery",
-        blocking=False,
-        description=f"No {feed.name} file was re-delivered with different bytes in this run.",
-    )
-    def no_conflict(
-        context: dg.AssetCheckExecutionContext, epilake: EpiLakeResource, spark: SparkResource
-    ) -> dg.AssetCheckResult:
-        settings = epilake.settings()
-        rows = _audit(spark.session(settings), settings, feed.name)
-        record = context.instance.get_run_record_by_id(context.run.run_id)
-        started = datetime.fromtimestamp(int(record.start_time or 0), UTC).replace(tzinfo=None)
-        conflicts = [
-            r["message"]
-            for r in rows.where(
-                (F.col("ingested_at") >= F.lit(started))
-                & (F.col("status") == audit.FileStatus.CONFLICT_REJECTED)
-            ).collect()
-        ]
-        return dg.AssetCheckResult(
-            passed=not conflicts,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"conflicts": len(conflicts), "details": "\n".join(conflicts) or "none"},
-        )
-
-    return no_conflict
-
-
-CHECKS = [factory(feed) for feed in FEEDS for factory in (_reconcile_check, _conflict_check)]
+CHECKS = [batch_checks(feed) for feed in FEEDS]

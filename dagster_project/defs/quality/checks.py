@@ -8,15 +8,20 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from dagster_project.defs.quality.gates import GATES, Gate
+from dagster_project.defs.quality.gates import Gate, gates_by_step
 from dagster_project.defs.resources import EpiLakeResource
+from epilake.settings import Settings
 from expectations.record import append_quality_results
 from expectations.runner import SuiteOutcome, quality_rows, validate_dataframe
 
 
-def suite_check_result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
+def suite_check_result(
+    outcome: SuiteOutcome, key: dg.AssetCheckKey | None = None
+) -> dg.AssetCheckResult:
     """A GX outcome as a check result: which expectation failed, on how many rows, examples."""
     return dg.AssetCheckResult(
+        asset_key=key.asset_key if key else None,
+        check_name=key.name if key else None,
         passed=outcome.passed,
         severity=dg.AssetCheckSeverity.ERROR
         if outcome.blocking_failures
@@ -54,36 +59,71 @@ def _run_started(context: dg.AssetCheckExecutionContext) -> datetime:
     return datetime.fromtimestamp(record.start_time or 0, UTC)
 
 
-def gate_check(gate: Gate) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=dg.AssetKey(list(gate.asset_key)),
-        name=gate.suite_name,
-        blocking=gate.blocking,
-        description=f"Great Expectations suite {gate.suite_name} on {gate.scope}.",
+def _check_key(gate: Gate) -> dg.AssetCheckKey:
+    return dg.AssetCheckKey(dg.AssetKey(list(gate.asset_key)), gate.suite_name)
+
+
+def evaluate_gate(
+    gate: Gate, settings: Settings, since: datetime, run_id: str
+) -> tuple[dg.AssetCheckResult, list[dict]]:
+    """One gate's check result and its ``ops/quality_results`` rows."""
+    key = _check_key(gate)
+    run_date = settings.now.date()
+    frame = gate.read(settings, since, run_date)
+    if frame.empty:
+        nothing = dg.AssetCheckResult(
+            asset_key=key.asset_key,
+            check_name=key.name,
+            passed=True,
+            description=f"nothing to check: no {gate.scope} rows",
+            metadata={"suite": gate.suite_name, "rows": 0},
+        )
+        return nothing, []
+    outcome = validate_dataframe(
+        frame, gate.build(run_date), docs_dir=settings.reports_dir / "data_docs"
     )
-    def check(context: dg.AssetCheckExecutionContext, epilake: EpiLakeResource):
-        settings = epilake.settings()
-        run_date = settings.now.date()
-        frame = gate.read(settings, _run_started(context), run_date)
-        if frame.empty:
-            return dg.AssetCheckResult(
-                passed=True,
-                description=f"nothing to check: no {gate.scope} rows",
-                metadata={"suite": gate.suite_name, "rows": 0},
+    if len(frame) > LARGE_FRAME_ROWS:
+        del frame
+        release_memory()
+    rows = quality_rows(outcome, "/".join(gate.asset_key), run_id, datetime.now(UTC))
+    return suite_check_result(outcome, key), rows
+
+
+def gate_step(step: str, gates: list[Gate]) -> dg.AssetChecksDefinition:
+    """The gates of one step (a feed's bronze, a feed's silver, the marts) as one op.
+
+    One op per feed and layer, not per table: a daily run's frames are small, so the
+    per-step cost dominates. A failing blocking gate still stops only what is downstream
+    of its step (one feed, or the marts).
+    """
+    by_key = {_check_key(gate): gate for gate in gates}
+
+    @dg.multi_asset_check(
+        name=step,
+        specs=[
+            dg.AssetCheckSpec(
+                gate.suite_name,
+                asset=key.asset_key,
+                blocking=gate.blocking,
+                description=f"Great Expectations suite {gate.suite_name} on {gate.scope}.",
             )
-        outcome = validate_dataframe(
-            frame, gate.build(run_date), docs_dir=settings.reports_dir / "data_docs"
-        )
-        if len(frame) > LARGE_FRAME_ROWS:
-            del frame
-            release_memory()
-        append_quality_results(
-            settings,
-            quality_rows(outcome, "/".join(gate.asset_key), context.run.run_id, datetime.now(UTC)),
-        )
-        return suite_check_result(outcome)
+            for key, gate in by_key.items()
+        ],
+        can_subset=True,
+    )
+    def checks(context: dg.AssetCheckExecutionContext, epilake: EpiLakeResource):
+        settings = epilake.settings()
+        since = _run_started(context)
+        recorded: list[dict] = []
+        for key, gate in by_key.items():
+            if key not in context.selected_asset_check_keys:
+                continue
+            result, rows = evaluate_gate(gate, settings, since, context.run.run_id)
+            recorded.extend(rows)
+            yield result
+        append_quality_results(settings, recorded)
 
-    return check
+    return checks
 
 
-GATE_CHECKS = [gate_check(gate) for gate in GATES]
+GATE_CHECKS = [gate_step(step, gates) for step, gates in gates_by_step().items()]

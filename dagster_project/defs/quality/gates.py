@@ -37,6 +37,7 @@ class Gate:
     build: Callable[[date], gx.ExpectationSuite]
     read: Reader
     scope: str  # what the gate reads, for people
+    step: str  # the Dagster op that runs it with its neighbours: <feed>_bronze_gates, ...
 
     @property
     def blocking(self) -> bool:
@@ -83,6 +84,7 @@ GATES: list[Gate] = [
             lambda run_date, f=feed.name, n=entity: bronze.build_suite(f, n),
             _loaded("bronze", feed.name, entity),
             RUN_ROWS,
+            f"{feed.name}_bronze_gates",
         )
         for feed in FEEDS
         for entity in feed.entities
@@ -94,12 +96,21 @@ GATES: list[Gate] = [
             lambda run_date, f=feed.name: quarantine.build_suite(f),
             lambda settings, since, run_date, f=feed.name: frames.audit_rows(settings, f, since),
             "batches this run audited",
+            f"{feed.name}_bronze_gates",
         )
         for feed in FEEDS
     ),
     *(
-        Gate(("silver", table), f"silver__{table}", build, _loaded("silver", table), RUN_ROWS)
-        for table, build in SILVER_SUITES.items()
+        Gate(
+            ("silver", table),
+            f"silver__{table}",
+            SILVER_SUITES[table],
+            _loaded("silver", table),
+            RUN_ROWS,
+            f"{feed.name}_silver_gates",
+        )
+        for feed in FEEDS
+        for table in feed.silver_tables
     ),
     *(
         Gate(
@@ -108,7 +119,15 @@ GATES: list[Gate] = [
             lambda run_date, m=spec.model: marts.build_suite(m),
             _mart(spec),
             "the whole mart",
+            "marts_gates",
         )
         for spec in marts.MARTS
     ),
 ]
+
+
+def gates_by_step() -> dict[str, list[Gate]]:
+    steps: dict[str, list[Gate]] = {}
+    for gate in GATES:
+        steps.setdefault(gate.step, []).append(gate)
+    return steps
