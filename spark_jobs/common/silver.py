@@ -1,17 +1,15 @@
 """Bronze -> silver bookkeeping shared by every feed: which files are pending, MERGE on the
 business key with the latest version winning, and the register-match flags.
 
-Pure helpers (``latest_versions``, ``mark_register_match``, ``rematched_rows``) come first; I/O below them.
+Pure helpers (``latest_versions``, ``mark_register_match``) come first; I/O below them.
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import reduce
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -68,28 +66,6 @@ def mark_register_match(
     return joined.withColumn(
         flag, F.when(F.col(key).isNotNull(), F.col("_known_key").isNotNull())
     ).drop("_known_key")
-
-
-def rematched_rows(
-    table: DataFrame, arrivals: DataFrame, flags: Sequence[tuple[str, str]]
-) -> DataFrame:
-    """Stored rows waiting on the register whose patient has since arrived, flags set.
-
-    ``arrivals`` holds ``patient_key``s; a row comes back when at least one of its
-    ``(key, flag)`` pairs flips from False to True.
-    """
-    for key, flag in flags:
-        arrived = f"_arrived_{flag}"
-        table = table.join(
-            F.broadcast(arrivals.select(F.col("patient_key").alias(arrived)).distinct()),
-            F.col(key) == F.col(arrived),
-            "left",
-        )
-        table = table.withColumn(f"_flips_{flag}", ~F.col(flag) & F.col(arrived).isNotNull())
-    table = table.where(reduce(operator.or_, [F.col(f"_flips_{flag}") for _, flag in flags]))
-    for _, flag in flags:
-        table = table.withColumn(flag, F.col(flag) | F.col(f"_flips_{flag}"))
-    return table.drop(*[c for c in table.columns if c.startswith(("_arrived_", "_flips_"))])
 
 
 # -- I/O --------------------------------------------------------------------------------------
@@ -155,32 +131,48 @@ def patient_keys(spark: SparkSession, settings: Settings) -> DataFrame | None:
     return spark.read.format("delta").load(path).select("patient_key")
 
 
-def _register_arrivals(spark: SparkSession, settings: Settings, path: str) -> DataFrame | None:
-    """Patients promoted since the table at ``path`` last committed (None: nothing to do).
+def rematch_register(
+    spark: SparkSession, settings: Settings, path: str, flags: Sequence[tuple[str, str]]
+) -> int:
+    """Flip ``flag`` to True on rows whose patient the register has delivered since.
 
-    Only they can match a waiting row: every commit to a silver table re-matches against
-    the register as it was then.
+    Only patients promoted since this table's last commit can match a waiting row (every
+    commit here comes after a rematch), so the register is read from that watermark on.
     """
     patients_path = settings.table_path(*PATIENTS_TABLE)
     if not DeltaTable.isDeltaTable(spark, patients_path) or not DeltaTable.isDeltaTable(
         spark, path
     ):
-        return None
+        return 0
     since = last_commit_time(path)
-    return (
+    arrivals = (
         spark.read.format("delta")
         .load(patients_path)
         .where(F.col("_promoted_at") >= F.lit(since))
         .select("patient_key")
     )
-
-
-REMATCH = "_rematch"  # source rows of a MERGE that only flip register flags
-
-
-def _every(spec: SilverSpec) -> dict[str, str]:
-    """Every column of the table from the MERGE source (not the ``_rematch`` marker)."""
-    return {name: f"s.`{name}`" for name in spec.schema.fieldNames()}
+    table = spark.read.format("delta").load(path)
+    changed = 0
+    for key, flag in flags:
+        found = (
+            table.where(~F.col(flag))
+            .select(F.col(key).alias("patient_key"))
+            .join(arrivals, "patient_key", "left_semi")
+            .distinct()
+            .collect()
+        )
+        if not found:
+            continue
+        keys = spark.createDataFrame([(r["patient_key"],) for r in found], "patient_key string")
+        (
+            DeltaTable.forPath(spark, path)
+            .alias("t")
+            .merge(keys.alias("s"), f"t.`{key}` = s.patient_key AND NOT t.`{flag}`")
+            .whenMatchedUpdate(set={flag: F.lit(True)})
+            .execute()
+        )
+        changed += len(found)
+    return changed
 
 
 @dataclass(frozen=True)
@@ -206,45 +198,29 @@ def promote(
     """MERGE the bronze rows of files not yet promoted into the silver table of ``spec``.
 
     Latest version wins by version time (not arrival), so late and out-of-order deliveries
-    land right, and promoting the same rows twice changes nothing. The same MERGE flips
-    the register flag of stored rows whose patient the register has delivered since (one
-    commit, one scan of the table, instead of a second MERGE for the re-match).
+    land right, and promoting the same rows twice changes nothing.
     """
     path = settings.table_path(*spec.parts)
     table = ensure_table(spark, path, spec.schema)
+    rematched = rematch_register(spark, settings, path, spec.register_flags)
     pending = pending_files(settings, spec.feed, spec.entity, window)
-    updates = waiting = None
+    rows_in = 0
     if pending:
         bronze = bronze_of(spark, settings, spec.feed, spec.entity, pending)
         updates = spec.transform(
             bronze, settings.pseudonym_secret, settings.now, patient_keys(spark, settings)
-        ).localCheckpoint()
-    arrivals = _register_arrivals(spark, settings, path)
-    if arrivals is not None:
-        stored = spark.read.format("delta").load(path)
-        if updates is not None:  # a key with a new version is judged by the transform
-            stored = stored.join(updates.select(spec.key), spec.key, "left_anti")
-        waiting = rematched_rows(stored, arrivals, spec.register_flags).localCheckpoint()
-    parts = [
-        frame.withColumn(REMATCH, F.lit(flag))
-        for frame, flag in ((updates, False), (waiting, True))
-        if frame is not None
-    ]
-    rows_in = updates.count() if updates is not None else 0
-    rematched = waiting.count() if waiting is not None else 0
-    if rows_in or rematched:
-        source = reduce(DataFrame.unionByName, parts)
-        (
-            table.alias("t")
-            .merge(source.alias("s"), f"t.`{spec.key}` = s.`{spec.key}`")
-            .whenMatchedUpdate(condition=f"s.{REMATCH} OR ({NEWER_VERSION})", set=_every(spec))
-            .whenNotMatchedInsert(condition=f"NOT s.{REMATCH}", values=_every(spec))
-            .execute()
-        )
-    for frame in (updates, waiting):
-        if frame is not None:
-            frame.unpersist()
-    if pending:
+        ).persist()
+        try:
+            rows_in = updates.count()
+            (
+                table.alias("t")
+                .merge(updates.alias("s"), f"t.`{spec.key}` = s.`{spec.key}`")
+                .whenMatchedUpdateAll(condition=NEWER_VERSION)
+                .whenNotMatchedInsertAll()
+                .execute()
+            )
+        finally:
+            updates.unpersist()
         record_promotions(spark, settings, spec.feed, spec.entity, pending)
     return SilverSummary(
         spec.table, len(pending), rows_in, row_count(path), table_version(path), rematched
