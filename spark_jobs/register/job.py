@@ -5,6 +5,7 @@ Run alone with ``python -m spark_jobs.register.job`` (settings from ``EPILAKE_*`
 
 from __future__ import annotations
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -69,6 +70,7 @@ def promote_to_silver(
     broadcasts, so the bronze scan is one pass); the history and the changed rows are
     computed once (``localCheckpoint``): the MERGE would otherwise run the whole rebuild
     again when it materialises its source (a non-deterministic plan, ``_promoted_at``).
+    They are kept on local disk, not the heap: a first load's history is millions of rows.
     """
     path = settings.table_path(*PATIENTS_TABLE)
     table = ensure_table(spark, path, SILVER_PATIENTS)
@@ -82,10 +84,12 @@ def promote_to_silver(
             affected, "subject_id", "left_semi"
         )
         history = transforms.to_patient_history(events, settings.pseudonym_secret)
-        history = history.localCheckpoint()
+        history = history.localCheckpoint(storageLevel=StorageLevel.DISK_ONLY)
         keys = history.select("patient_key").distinct()
         existing = spark.read.format("delta").load(path).join(keys, "patient_key", "left_semi")
-        changed = _changed_rows(history, existing).localCheckpoint()
+        changed = _changed_rows(history, existing).localCheckpoint(
+            storageLevel=StorageLevel.DISK_ONLY
+        )
         try:
             rows_in = changed.count()
             (
