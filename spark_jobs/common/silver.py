@@ -68,6 +68,18 @@ def mark_register_match(
     ).drop("_known_key")
 
 
+# Rows per silver file in a first load. The day's amendments, retractions and register
+# matches mostly concern recent rows, so files cut by delivery date keep a daily MERGE to the
+# newest few files instead of every file of the table.
+ROWS_PER_FILE = 150_000
+
+
+def split_by_delivery(rows: DataFrame, row_count: int) -> DataFrame:
+    """``rows`` split into files by ranges of delivery date, about ``ROWS_PER_FILE`` each."""
+    files = max(1, -(-row_count // ROWS_PER_FILE))
+    return rows.repartitionByRange(files, "_delivery_date", "_source_file")
+
+
 # -- I/O --------------------------------------------------------------------------------------
 
 
@@ -138,40 +150,36 @@ def rematch_register(
 
     Only patients promoted since this table's last commit can match a waiting row (every
     commit here comes after a rematch), so the register is read from that watermark on.
+    Those few keys drive one MERGE per flag that finds and flips the waiting rows in the
+    same pass (no separate scan of the table for them first).
     """
     patients_path = settings.table_path(*PATIENTS_TABLE)
-    if not DeltaTable.isDeltaTable(spark, patients_path) or not DeltaTable.isDeltaTable(
-        spark, path
-    ):
-        return 0
+    if table_version(path) in (None, 0) or table_version(patients_path) is None:
+        return 0  # no rows to match yet, or no register yet
     since = last_commit_time(path)
-    arrivals = (
+    arrived = (
         spark.read.format("delta")
         .load(patients_path)
         .where(F.col("_promoted_at") >= F.lit(since))
         .select("patient_key")
+        .distinct()
+        .collect()
     )
-    table = spark.read.format("delta").load(path)
+    if not arrived:
+        return 0
+    keys = F.broadcast(
+        spark.createDataFrame([(row["patient_key"],) for row in arrived], "patient_key string")
+    )
     changed = 0
     for key, flag in flags:
-        found = (
-            table.where(~F.col(flag))
-            .select(F.col(key).alias("patient_key"))
-            .join(arrivals, "patient_key", "left_semi")
-            .distinct()
-            .collect()
-        )
-        if not found:
-            continue
-        keys = spark.createDataFrame([(r["patient_key"],) for r in found], "patient_key string")
-        (
+        metrics = (
             DeltaTable.forPath(spark, path)
             .alias("t")
             .merge(keys.alias("s"), f"t.`{key}` = s.patient_key AND NOT t.`{flag}`")
             .whenMatchedUpdate(set={flag: F.lit(True)})
             .execute()
         )
-        changed += len(found)
+        changed += metrics.first()["num_updated_rows"]
     return changed
 
 
@@ -212,13 +220,17 @@ def promote(
         ).persist()
         try:
             rows_in = updates.count()
-            (
-                table.alias("t")
-                .merge(updates.alias("s"), f"t.`{spec.key}` = s.`{spec.key}`")
-                .whenMatchedUpdateAll(condition=NEWER_VERSION)
-                .whenNotMatchedInsertAll()
-                .execute()
-            )
+            if table_version(path) == 0:
+                # The first load into the new (empty) table: every row is an insert.
+                split_by_delivery(updates, rows_in).write.format("delta").mode("append").save(path)
+            else:
+                (
+                    table.alias("t")
+                    .merge(updates.alias("s"), f"t.`{spec.key}` = s.`{spec.key}`")
+                    .whenMatchedUpdateAll(condition=NEWER_VERSION)
+                    .whenNotMatchedInsertAll()
+                    .execute()
+                )
         finally:
             updates.unpersist()
         record_promotions(spark, settings, spec.feed, spec.entity, pending)

@@ -18,6 +18,7 @@ from bench.monitor import TreeSampler, tree_rss_bytes
         ("reports__dbt_docs", "dbt"),
         ("dashboards__officials", "dashboards"),
         ("extracts__demo_partner", "extracts"),
+        ("extract_models", "extracts"),
         ("register_silver_gates", "gates"),
         ("records_bronze_gates", "gates"),
         ("marts_gates", "gates"),

@@ -76,6 +76,29 @@ def test_the_dashboard_waits_for_the_marts(repository):
     assert dg.AssetKey(["marts", "fct_tests_daily_city"]) in dashboard.parent_keys
 
 
+def test_the_partners_work_runs_after_the_dashboard(repository):
+    """The extract models, the extracts and the dbt docs are built in their own steps, which
+    a run takes after the dashboard (lower priority), and the dashboard needs none of them."""
+    job = defs.resolve_job_def("epilake_pipeline")
+    priorities = {
+        node.name: int(node.definition.tags.get("dagster/priority", 0)) for node in job.graph.nodes
+    }
+    assert priorities["dashboards__officials"] == 0
+    assert priorities["extract_models"] < 0
+    assert priorities["extracts__demo_partner"] < 0
+    assert priorities["reports__dbt_docs"] < 0
+    upstream, todo = set(), [dg.AssetKey(["dashboards", "officials"])]
+    while todo:
+        parents = repository.asset_graph.get(todo.pop()).parent_keys - upstream
+        upstream |= parents
+        todo.extend(parents)
+    assert dg.AssetKey(["marts", "fct_cases_daily"]) in upstream
+    assert not {key for key in upstream if key.path[0] == "extracts"}
+    assert dg.AssetKey(["extracts", "extract_contacts_network"]) in repository.asset_graph.get(
+        dg.AssetKey(["extracts", "demo_partner"])
+    ).parent_keys
+
+
 def test_quality_gates_are_blocking_checks(repository):
     checks = {
         (spec.asset_key.to_user_string(), spec.name): spec

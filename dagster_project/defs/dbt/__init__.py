@@ -1,6 +1,8 @@
 import dagster as dg
 
-from dagster_project.defs.dbt.assets import warehouse_docs, warehouse_models
+from dagster_project.defs.dbt.assets import extract_models, warehouse_docs, warehouse_models
 from dagster_project.defs.dbt.resources import dbt_resource
 
-defs = dg.Definitions(assets=[warehouse_models, warehouse_docs], resources={"dbt": dbt_resource()})
+defs = dg.Definitions(
+    assets=[warehouse_models, extract_models, warehouse_docs], resources={"dbt": dbt_resource()}
+)

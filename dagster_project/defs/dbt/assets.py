@@ -39,18 +39,44 @@ class EpiLakeDbtTranslator(DagsterDbtTranslator):
 TRANSLATOR = EpiLakeDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+# The partners' training extract models build in their own step after the dashboard: the
+# city's officials should not wait for tables only the partners read.
+EXTRACT_MODELS = "path:models/extracts"
+
+
+def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings, target: str):
+    os.environ.update(settings.export_env())  # dbt's profile reads the paths from EPILAKE_*
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    target_path = settings.home / "dbt_target" / target
+    yield from dbt.cli(["build"], context=context, target_path=target_path).stream()
+
+
 @dbt_assets(
-    manifest=dbt_project().manifest_path, project=dbt_project(), dagster_dbt_translator=TRANSLATOR
+    manifest=dbt_project().manifest_path,
+    project=dbt_project(),
+    dagster_dbt_translator=TRANSLATOR,
+    exclude=EXTRACT_MODELS,
 )
 def warehouse_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, epilake: EpiLakeResource
 ):
-    """``dbt build`` into warehouse.duckdb."""
-    settings = epilake.settings()
-    os.environ.update(settings.export_env())  # dbt's profile reads the paths from EPILAKE_*
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    target = settings.home / "dbt_target"
-    yield from dbt.cli(["build"], context=context, target_path=target / "build").stream()
+    """``dbt build`` of the staging, intermediate and mart models into warehouse.duckdb."""
+    yield from _dbt_build(context, dbt, epilake.settings(), "build")
+
+
+@dbt_assets(
+    manifest=dbt_project().manifest_path,
+    project=dbt_project(),
+    dagster_dbt_translator=TRANSLATOR,
+    select=EXTRACT_MODELS,
+    name="extract_models",
+    op_tags={"dagster/priority": "-1"},
+)
+def extract_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, epilake: EpiLakeResource
+):
+    """``dbt build`` of the de-identified training extract models (after the dashboard)."""
+    yield from _dbt_build(context, dbt, epilake.settings(), "build_extracts")
 
 
 # After the dashboards and extracts in a run: nobody waits on the catalogue.
