@@ -94,9 +94,10 @@ def test_the_partners_work_runs_after_the_dashboard(repository):
         todo.extend(parents)
     assert dg.AssetKey(["marts", "fct_cases_daily"]) in upstream
     assert not {key for key in upstream if key.path[0] == "extracts"}
-    assert dg.AssetKey(["extracts", "extract_contacts_network"]) in repository.asset_graph.get(
-        dg.AssetKey(["extracts", "demo_partner"])
-    ).parent_keys
+    assert (
+        dg.AssetKey(["extracts", "extract_contacts_network"])
+        in repository.asset_graph.get(dg.AssetKey(["extracts", "demo_partner"])).parent_keys
+    )
 
 
 def test_quality_gates_are_blocking_checks(repository):
