@@ -98,6 +98,7 @@ def run_pipeline(console: Console | None = None) -> RunReport:
     console.print(f"[bold]EpiLake run[/]  landing={settings.landing}  home={settings.home}")
     from dagster_project.definitions import defs
     from dagster_project.defs.partitions import range_tags
+    from epilake.spark import start_in_background
 
     job = defs.resolve_job_def("epilake_pipeline")
     try:
@@ -107,6 +108,7 @@ def run_pipeline(console: Console | None = None) -> RunReport:
         return RunReport(success=False, run_id="", seconds=0.0, failures=[str(problem)])
     console.print(f"Deliveries {first} to {last} (one run over those daily partitions)")
     began = time.perf_counter()
+    start_in_background(settings)  # the JVM starts while Dagster plans the run
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,

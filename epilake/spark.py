@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -76,3 +78,20 @@ def get_spark(settings: Settings, app_name: str = "epilake") -> SparkSession:
     )
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def start_in_background(settings: Settings) -> threading.Thread:
+    """Start the session on a thread.
+
+    ``epilake run`` calls this before Dagster plans the run, so the JVM's start (5-8 s here)
+    overlaps the planning instead of holding up the first step, which gets the same session.
+    A failure is left for that step to raise, with its own message.
+    """
+
+    def start() -> None:
+        with contextlib.suppress(Exception):
+            get_spark(settings)
+
+    thread = threading.Thread(target=start, name="spark-start", daemon=True)
+    thread.start()
+    return thread

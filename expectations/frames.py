@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from epilake.duckdb_delta import connect
+from epilake.duckdb_delta import lake_cursor
 from epilake.settings import Settings
 
 # Derived columns per silver table, as SQL over `rows` (the run's rows), `people` (each
@@ -109,7 +109,7 @@ def loaded_rows(settings: Settings, layer: str, *parts: str, since: datetime, ru
         cross join newest
     """
     parameters = {"since": since} | ({"run_date": run_date} if "$run_date" in sql else {})
-    with connect() as connection:
+    with lake_cursor() as connection:
         return _frame(connection, sql, parameters)
 
 
@@ -120,7 +120,7 @@ def episodes_in_silver(settings: Settings) -> int:
     """Case episodes counted straight from silver lab results (not from the dbt models): a
     first positive PCR or antigen, again 91 or more days after an episode's start."""
     path = settings.table_path("silver", "lab_results")
-    with connect() as connection:
+    with lake_cursor() as connection:
         positives = connection.execute(
             f"select patient_key, specimen_date from delta_scan('{path}') "
             f"where {REPORTABLE} and is_positive and test_type in ('pcr', 'antigen') "
@@ -135,7 +135,7 @@ def episodes_in_silver(settings: Settings) -> int:
 
 def results_in_silver(settings: Settings) -> int:
     path = settings.table_path("silver", "lab_results")
-    with connect() as connection:
+    with lake_cursor() as connection:
         return connection.execute(
             f"select count(*) from delta_scan('{path}') where {REPORTABLE}"
         ).fetchone()[0]
@@ -153,12 +153,19 @@ def audit_rows(settings: Settings, feed: str, since: datetime) -> pd.DataFrame:
         from delta_scan('{path}')
         where feed = $feed and ingested_at >= $since
     """
-    with connect() as connection:
+    with lake_cursor() as connection:
         return _frame(connection, sql, {"feed": feed, "since": since})
 
 
 def mart_rows(settings: Settings, model: str, derived: dict[str, str] | None = None):
     """A whole mart from the warehouse (marts are small aggregates), with derived columns."""
     extra = "".join(f", {expression} as {name}" for name, expression in (derived or {}).items())
-    with connect(settings.warehouse, read_only=True) as connection:
-        return _frame(connection, f"select *{extra} from marts.{model}", {})
+    with lake_cursor() as connection:
+        # Attached only for this read: dbt must be able to write the file again after it.
+        connection.execute(f"attach '{settings.warehouse}' as warehouse (read_only)")
+        connection.execute("use warehouse")
+        try:
+            return _frame(connection, f"select *{extra} from marts.{model}", {})
+        finally:
+            connection.execute("use memory")
+            connection.execute("detach database if exists warehouse")

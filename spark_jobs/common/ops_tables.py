@@ -43,7 +43,7 @@ def last_commit_time(path: str) -> datetime | None:
 
 def row_count(path: str) -> int:
     """Rows of a Delta table, deletion vectors applied (DuckDB's Delta reader, no Spark job)."""
-    from epilake.duckdb_delta import connect
+    from epilake.duckdb_delta import lake_cursor
 
-    with connect() as connection:
+    with lake_cursor() as connection:
         return connection.execute(f"select count(*) from delta_scan('{path}')").fetchone()[0]

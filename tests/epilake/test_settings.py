@@ -1,5 +1,6 @@
 import os
 import stat
+import threading
 
 import pytest
 
@@ -54,3 +55,26 @@ def test_missing_jars_give_an_actionable_error(monkeypatch, tmp_path):
     monkeypatch.setenv("EPILAKE_JARS_DIR", str(tmp_path / "no-jars"))
     with pytest.raises(SparkSetupError, match="make jars"):
         get_spark(get_settings(), "never-started")
+
+
+def test_the_background_start_hands_its_session_to_the_run(spark, settings):
+    from epilake.spark import get_spark, start_in_background
+
+    thread = start_in_background(settings)
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert get_spark(settings) is spark  # the steps get the session the thread started
+
+
+def test_a_background_start_that_fails_leaves_the_error_to_the_first_step(monkeypatch):
+    from epilake.spark import SparkSetupError, get_spark, start_in_background
+
+    monkeypatch.setenv("EPILAKE_JARS_DIR", "/nonexistent/jars")
+    raised = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+    settings = get_settings()
+    thread = start_in_background(settings)
+    thread.join(timeout=60)
+    assert not thread.is_alive() and not raised  # ended quietly
+    with pytest.raises(SparkSetupError, match="make jars"):
+        get_spark(settings)

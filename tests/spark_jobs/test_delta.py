@@ -31,3 +31,18 @@ def test_an_append_of_a_loaded_file_adds_nothing_twice(spark, tmp_path):
             spark, path, rows, keys=("_source_file", "_line"), schema=SCHEMA, sources=[OBSERVATIONS]
         )
     assert spark.read.format("delta").load(path).count() == 2
+
+
+def test_row_counts_from_the_shared_duckdb_see_every_new_commit(spark, tmp_path):
+    """One DuckDB serves a whole run's reads: it must not answer from an older snapshot."""
+    from spark_jobs.common.ops_tables import row_count
+
+    path = str(tmp_path / "grows")
+    rows = spark.createDataFrame([(OBSERVATIONS, 1), (OBSERVATIONS, 2)], SCHEMA)
+    counts = []
+    for _ in range(3):
+        rows.write.format("delta").mode("append").save(path)
+        counts.append(row_count(path))
+    spark.sql(f"DELETE FROM delta.`{path}` WHERE _line = 1")
+    counts.append(row_count(path))
+    assert counts == [2, 4, 6, 3]

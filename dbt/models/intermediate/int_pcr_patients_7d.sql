@@ -1,6 +1,9 @@
 -- For each date d and okrug (and the whole city, okrug 'all'): distinct patients with a PCR
--- collected in d-6..d, and those with a positive one. Each patient-day is spread over the
--- seven windows it falls in, so the cost is 7 x patient-days, not days x results.
+-- collected in d-6..d, and those with a positive one.
+-- A test day d puts its patient in the windows ending d..d+6. Of those, it adds only the
+-- windows the patient's previous test day (d') has not already covered, from
+-- max(d, d' + 7) on, so each patient counts once per window: a running sum of +1/-1
+-- changes then gives the distinct counts without a count(distinct) over 7 x patient-days.
 with
 
 pcr_patient_days as (
@@ -16,42 +19,134 @@ pcr_patient_days as (
 
 ),
 
-windows as (
+area_days as (
 
     select
-        pcr_patient_days.patient_key,
-        pcr_patient_days.okrug,
-        pcr_patient_days.is_positive,
-        pcr_patient_days.specimen_date + cast(offsets.days as integer) as window_end
+        patient_key,
+        okrug as area,
+        specimen_date,
+        is_positive
     from pcr_patient_days
-    cross join range(7) as offsets (days)
+    union all
+    select
+        patient_key,
+        'all' as area,
+        specimen_date,
+        bool_or(is_positive) as is_positive
+    from pcr_patient_days
+    group by patient_key, specimen_date
 
 ),
 
-by_okrug as (
+tested_spans as (
 
     select
-        window_end,
-        okrug,
-        count(distinct patient_key) as patients_tested,
-        count(distinct patient_key) filter (where is_positive) as patients_positive
-    from windows
-    group by window_end, okrug
+        area,
+        specimen_date + 6 as last_window,
+        greatest(
+            specimen_date,
+            lag(specimen_date) over (
+                partition by patient_key, area order by specimen_date
+            ) + 7
+        ) as first_window
+    from area_days
 
 ),
 
-city as (
+positive_spans as (
 
     select
+        area,
+        specimen_date + 6 as last_window,
+        greatest(
+            specimen_date,
+            lag(specimen_date) over (
+                partition by patient_key, area order by specimen_date
+            ) + 7
+        ) as first_window
+    from area_days
+    where is_positive
+
+),
+
+changes as (
+
+    select
+        area,
+        first_window as window_end,
+        1 as tested,
+        0 as positive
+    from tested_spans
+    union all
+    select
+        area,
+        last_window + 1 as window_end,
+        -1 as tested,
+        0 as positive
+    from tested_spans
+    union all
+    select
+        area,
+        first_window as window_end,
+        0 as tested,
+        1 as positive
+    from positive_spans
+    union all
+    select
+        area,
+        last_window + 1 as window_end,
+        0 as tested,
+        -1 as positive
+    from positive_spans
+
+),
+
+daily_changes as (
+
+    select
+        area,
         window_end,
-        'all' as okrug,
-        count(distinct patient_key) as patients_tested,
-        count(distinct patient_key) filter (where is_positive) as patients_positive
-    from windows
-    group by window_end
+        sum(tested) as tested,
+        sum(positive) as positive
+    from changes
+    group by area, window_end
+
+),
+
+area_dates as (
+
+    select
+        area,
+        cast(unnest(generate_series(min(window_end), max(window_end), interval 1 day)) as date)
+            as window_end
+    from daily_changes
+    group by area
+
+),
+
+running as (
+
+    select
+        area_dates.area,
+        area_dates.window_end,
+        sum(coalesce(daily_changes.tested, 0)) over area_so_far as patients_tested,
+        sum(coalesce(daily_changes.positive, 0)) over area_so_far as patients_positive
+    from area_dates
+    left join daily_changes
+        on
+            area_dates.area = daily_changes.area
+            and area_dates.window_end = daily_changes.window_end
+    window area_so_far as (
+        partition by area_dates.area order by area_dates.window_end
+        rows between unbounded preceding and current row
+    )
 
 )
 
-select * from by_okrug
-union all
-select * from city
+select
+    window_end,
+    area as okrug,
+    cast(patients_tested as bigint) as patients_tested,
+    cast(patients_positive as bigint) as patients_positive
+from running
+where patients_tested > 0
