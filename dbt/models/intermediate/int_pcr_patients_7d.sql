@@ -38,34 +38,38 @@ area_days as (
 
 ),
 
-tested_spans as (
+test_days as (
 
     select
+        patient_key,
         area,
-        specimen_date + 6 as last_window,
-        greatest(
-            specimen_date,
-            lag(specimen_date) over (
-                partition by patient_key, area order by specimen_date
-            ) + 7
-        ) as first_window
+        specimen_date,
+        'tested' as measure
     from area_days
+    union all
+    select
+        patient_key,
+        area,
+        specimen_date,
+        'positive' as measure
+    from area_days
+    where is_positive
 
 ),
 
-positive_spans as (
+spans as (
 
     select
         area,
+        measure,
         specimen_date + 6 as last_window,
         greatest(
             specimen_date,
             lag(specimen_date) over (
-                partition by patient_key, area order by specimen_date
+                partition by patient_key, area, measure order by specimen_date
             ) + 7
         ) as first_window
-    from area_days
-    where is_positive
+    from test_days
 
 ),
 
@@ -73,31 +77,17 @@ changes as (
 
     select
         area,
+        measure,
         first_window as window_end,
-        1 as tested,
-        0 as positive
-    from tested_spans
+        1 as change
+    from spans
     union all
     select
         area,
+        measure,
         last_window + 1 as window_end,
-        -1 as tested,
-        0 as positive
-    from tested_spans
-    union all
-    select
-        area,
-        first_window as window_end,
-        0 as tested,
-        1 as positive
-    from positive_spans
-    union all
-    select
-        area,
-        last_window + 1 as window_end,
-        0 as tested,
-        -1 as positive
-    from positive_spans
+        -1 as change
+    from spans
 
 ),
 
@@ -106,8 +96,8 @@ daily_changes as (
     select
         area,
         window_end,
-        sum(tested) as tested,
-        sum(positive) as positive
+        coalesce(sum(change) filter (where measure = 'tested'), 0) as tested,
+        coalesce(sum(change) filter (where measure = 'positive'), 0) as positive
     from changes
     group by area, window_end
 
