@@ -8,6 +8,8 @@ of 7 days, never less than 1 day.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,10 @@ from epilake.settings import Settings
 
 DEFAULT_RETENTION_HOURS = 168
 MINIMUM_RETENTION_HOURS = 24
+# Silver keeps its first load's files, cut by delivery date so a daily MERGE touches the
+# newest few (decision 0010). Only files under this size (the daily MERGEs' output) are
+# compacted there, into files of up to 8 times it; elsewhere Delta's defaults (1 GiB) apply.
+SILVER_SMALL_FILE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -38,7 +44,31 @@ def _live_files(spark: SparkSession, path: str) -> int:
     return DeltaTable.forPath(spark, path).detail().collect()[0]["numFiles"]
 
 
-def maintain_table(spark: SparkSession, path: str, retention_hours: int) -> MaintenanceResult:
+@contextlib.contextmanager
+def compaction_sizes(spark: SparkSession, small_file_bytes: int | None) -> Iterator[None]:
+    """Compact only files under ``small_file_bytes`` (None: Delta's defaults) meanwhile."""
+    sizes: dict[str, int] = {}
+    if small_file_bytes is not None:
+        sizes = {
+            "spark.databricks.delta.optimize.minFileSize": small_file_bytes,
+            "spark.databricks.delta.optimize.maxFileSize": 8 * small_file_bytes,
+        }
+    previous = {key: spark.conf.get(key, None) for key in sizes}
+    for key, value in sizes.items():
+        spark.conf.set(key, str(value))
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
+
+
+def maintain_table(
+    spark: SparkSession, path: str, retention_hours: int, small_file_bytes: int | None = None
+) -> MaintenanceResult:
     if retention_hours < MINIMUM_RETENTION_HOURS:
         raise ValueError(
             f"Vacuum retention of {retention_hours} h would break time travel and running "
@@ -46,7 +76,8 @@ def maintain_table(spark: SparkSession, path: str, retention_hours: int) -> Main
         )
     table = DeltaTable.forPath(spark, path)
     before = _live_files(spark, path)
-    metrics = table.optimize().executeCompaction().collect()[0]["metrics"]
+    with compaction_sizes(spark, small_file_bytes):
+        metrics = table.optimize().executeCompaction().collect()[0]["metrics"]
     table.vacuum(float(retention_hours))
     after = _live_files(spark, path)
     return MaintenanceResult(
@@ -63,6 +94,13 @@ def maintain_lake(
     """Compact and vacuum every Delta table of the lake."""
     tables = delta_tables(settings.lake)
     return [
-        maintain_table(spark, str(path), retention_hours)
+        maintain_table(
+            spark,
+            str(path),
+            retention_hours,
+            SILVER_SMALL_FILE_BYTES
+            if path.relative_to(settings.lake).parts[0] == "silver"
+            else None,
+        )
         for path in progress(tables, "maintaining Delta tables")
     ]

@@ -6,6 +6,7 @@ Pure helpers (``latest_versions``, ``mark_register_match``) come first; I/O belo
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -143,6 +144,40 @@ def patient_keys(spark: SparkSession, settings: Settings) -> DataFrame | None:
     return spark.read.format("delta").load(path).select("patient_key")
 
 
+# (register path, its Delta version) -> (since, the keys promoted from then on)
+_ARRIVALS: dict[tuple[str, int | None], tuple[datetime, list[str]]] = {}
+_ARRIVALS_LOCK = threading.Lock()
+
+
+def arrived_since(spark: SparkSession, patients_path: str, since: datetime) -> list[str]:
+    """Patient keys promoted to the register from ``since`` on.
+
+    Read once per register version and reused by every later table of the run whose own
+    watermark is no earlier: a wider window only adds keys the re-match MERGE ignores
+    (it flips only rows still waiting), and a Delta version never changes.
+    """
+    version = table_version(patients_path)
+    with _ARRIVALS_LOCK:
+        cached = _ARRIVALS.get((patients_path, version))
+    if cached is not None and cached[0] <= since:
+        return cached[1]
+    keys = [
+        row["patient_key"]
+        for row in spark.read.format("delta")
+        .load(patients_path)
+        .where(F.col("_promoted_at") >= F.lit(since))
+        .select("patient_key")
+        .distinct()
+        .collect()
+    ]
+    with _ARRIVALS_LOCK:
+        current = _ARRIVALS.get((patients_path, version))
+        if current is None or current[0] > since:
+            _ARRIVALS.clear()  # older register versions are never asked for again
+            _ARRIVALS[(patients_path, version)] = (since, keys)
+    return keys
+
+
 def rematch_register(
     spark: SparkSession, settings: Settings, path: str, flags: Sequence[tuple[str, str]]
 ) -> int:
@@ -156,20 +191,10 @@ def rematch_register(
     patients_path = settings.table_path(*PATIENTS_TABLE)
     if table_version(path) in (None, 0) or table_version(patients_path) is None:
         return 0  # no rows to match yet, or no register yet
-    since = last_commit_time(path)
-    arrived = (
-        spark.read.format("delta")
-        .load(patients_path)
-        .where(F.col("_promoted_at") >= F.lit(since))
-        .select("patient_key")
-        .distinct()
-        .collect()
-    )
+    arrived = arrived_since(spark, patients_path, last_commit_time(path))
     if not arrived:
         return 0
-    keys = F.broadcast(
-        spark.createDataFrame([(row["patient_key"],) for row in arrived], "patient_key string")
-    )
+    keys = F.broadcast(spark.createDataFrame([(key,) for key in arrived], "patient_key string"))
     changed = 0
     for key, flag in flags:
         metrics = (

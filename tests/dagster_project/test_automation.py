@@ -5,13 +5,15 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import pyarrow as pa
 import pytest
+from deltalake import DeltaTable
 
 from dagster_project.defs.automation import landing_sensor, morning_run
 from dagster_project.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 from epilake.pipeline import NothingToRun, run_window
 from spark_jobs.lab import job as lab_job
-from spark_jobs.maintenance import maintain_lake
+from spark_jobs.maintenance import DEFAULT_RETENTION_HOURS, maintain_lake, maintain_table
 from tests.fhir import observation
 
 
@@ -72,3 +74,39 @@ def test_maintenance_compacts_small_files_and_keeps_the_data(settings, spark):
     assert sorted(r["result_id"] for r in spark.read.format("delta").load(silver).collect()) == rows
     with pytest.raises(ValueError, match="at least 24 h"):
         maintain_lake(spark, settings, retention_hours=1)
+
+
+def test_silver_compaction_leaves_files_at_the_small_file_size_alone(settings, spark):
+    """Silver's first-load files (cut by delivery date) stay; only the small daily ones merge."""
+    first = settings.landing / "lab" / "2020-04-01"
+    first.mkdir(parents=True)
+    lines = [json.dumps(observation(id=f"obs-first-{n}")) for n in range(300)]
+    (first / "lab-first.ndjson").write_text("\n".join(lines) + "\n")
+    for day in ("2020-04-01", "2020-04-02", "2020-04-03", "2020-04-04"):
+        if day != "2020-04-01":
+            _deliver(settings, day, f"lab-{day}.ndjson")
+        lab_job.ingest_bronze(spark, settings)
+        lab_job.promote_to_silver(spark, settings)
+    silver = settings.table_path("silver", "lab_results")
+    sizes = _file_sizes(silver)
+    threshold = max(sizes.values())
+    small = [path for path, size in sizes.items() if size < threshold]
+    assert len(small) >= 2  # the daily MERGEs' files, each far smaller than the first load's
+
+    result = maintain_table(spark, silver, DEFAULT_RETENTION_HOURS, small_file_bytes=threshold)
+
+    after = _file_sizes(silver)
+    assert {path for path, size in sizes.items() if size >= threshold} <= set(after)
+    assert result.files_compacted == len(small)
+    assert not set(small) & set(after)
+
+
+def _file_sizes(path: str) -> dict[str, int]:
+    actions = pa.table(DeltaTable(path).get_add_actions(flatten=True))
+    return dict(
+        zip(
+            actions.column("path").to_pylist(),
+            actions.column("size_bytes").to_pylist(),
+            strict=True,
+        )
+    )
