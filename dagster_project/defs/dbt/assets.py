@@ -2,7 +2,7 @@
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
@@ -15,6 +15,7 @@ from dagster_dbt import (
 
 from dagster_project.defs.dbt.resources import dbt_project
 from dagster_project.defs.resources import EpiLakeResource
+from epilake.settings import Settings
 
 
 class EpiLakeDbtTranslator(DagsterDbtTranslator):
@@ -44,7 +45,10 @@ TRANSLATOR = EpiLakeDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_a
 EXTRACT_MODELS = "path:models/extracts"
 
 
-def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings, target: str):
+def _dbt_build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings, target: str
+) -> Iterator:
+    """``dbt build`` of the asset's selection; results written under dbt_target/<target>."""
     os.environ.update(settings.export_env())  # dbt's profile reads the paths from EPILAKE_*
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     target_path = settings.home / "dbt_target" / target
