@@ -44,7 +44,9 @@ SILVER_DERIVED: dict[str, dict[str, str]] = {
     },
     "contacts": {"_identified_date": "cast(rows.identified_at as date)", **REFERENTIAL},
 }
-MATCH_FLAG = {"contacts": "index_in_register"}
+# The patient key whose register match the unmatched-share gates watch (computed here from
+# the register's keys: silver does not store the match, decision 0011).
+MATCH_KEY = {"contacts": "index_patient_key"}
 
 
 def _frame(connection, sql: str, parameters: dict) -> pd.DataFrame:
@@ -63,8 +65,13 @@ def loaded_rows(settings: Settings, layer: str, *parts: str, since: datetime, ru
         return pd.DataFrame()  # the table does not exist yet: nothing was ever loaded
     patients = settings.table_path("silver", "patients")
     derived = SILVER_DERIVED.get(parts[-1], {}) if layer == "silver" else BRONZE_DERIVED
-    flag = MATCH_FLAG.get(parts[-1], "patient_in_register")
-    waiting = f"not everything.{flag}" if "_oldest_unmatched_days" in derived else "false"
+    key = MATCH_KEY.get(parts[-1], "patient_key")
+    if "_oldest_unmatched_days" not in derived:
+        waiting = "false"
+    elif (Path(patients) / "_delta_log").is_dir():
+        waiting = f"everything.{key} not in (select patient_key from delta_scan('{patients}'))"
+    else:
+        waiting = "true"  # no register delivery yet: every row waits for it
     extra = "".join(f", {expression} as {name}" for name, expression in derived.items())
     needs_people = any("people." in expression for expression in derived.values())
     people_join = (

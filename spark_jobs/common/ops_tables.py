@@ -1,5 +1,5 @@
 """Reads of bookkeeping facts without a Spark job: the small ``ops/*`` tables, and a table's
-version, newest commit and row count.
+version and row count.
 
 The audit and promotion tables hold one row per landing file; reading them through Spark
 costs a job (seconds) each time a feed asks, while delta-rs reads them in milliseconds.
@@ -8,7 +8,6 @@ costs a job (seconds) each time a feed asks, while delta-rs reads them in millis
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
@@ -30,15 +29,6 @@ def table_version(path: str) -> int | None:
         return DeltaTable(path).version()
     except TableNotFoundError:
         return None
-
-
-def last_commit_time(path: str) -> datetime | None:
-    """When the table's newest commit was written (UTC), from its log."""
-    try:
-        newest = DeltaTable(path).history(1)
-    except TableNotFoundError:
-        return None
-    return datetime.fromtimestamp(newest[0]["timestamp"] / 1000, UTC) if newest else None
 
 
 def row_count(path: str) -> int:

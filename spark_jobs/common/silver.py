@@ -1,12 +1,16 @@
 """Bronze -> silver bookkeeping shared by every feed: which files are pending, MERGE on the
-business key with the latest version winning, and the register-match flags.
+business key with the latest version winning.
 
-Pure helpers (``latest_versions``, ``mark_register_match``) come first; I/O below them.
+Whether a row's patient is in the register is not stored here: it changes whenever the
+register delivers, so it is computed where silver is read (the dbt view
+``stg_register__awaiting_rows``, the silver gates), against the register's keys (decision
+0011).
+
+Pure helpers (``latest_versions``, ``split_by_delivery``) come first; I/O below them.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,7 +24,7 @@ from pyspark.sql import types as T
 from epilake.settings import Settings
 from spark_jobs.common import audit
 from spark_jobs.common.delta import ensure_table, read_table
-from spark_jobs.common.ops_tables import last_commit_time, read_rows, row_count, table_version
+from spark_jobs.common.ops_tables import read_rows, row_count, table_version
 from spark_jobs.common.window import DeliveryWindow
 
 PATIENTS_TABLE = ("silver", "patients")
@@ -45,32 +49,8 @@ def latest_versions(df: DataFrame, key: str, version: str) -> DataFrame:
     return ranked.where(F.col("_rank") == 1).drop("_rank")
 
 
-def mark_register_match(
-    frame: DataFrame, patient_keys: DataFrame | None, key: str, flag: str
-) -> DataFrame:
-    """Set ``flag``: is ``key`` a patient of the register? (null key: null flag).
-
-    A row whose patient the register has not delivered yet stays, flagged False; it is
-    matched by ``rematch_register`` once the register catches up. The register is first
-    cut down to the keys ``frame`` mentions (a semi-join), so the join that sets the flag
-    is a small one.
-    """
-    if patient_keys is None:
-        return frame.withColumn(flag, F.when(F.col(key).isNotNull(), F.lit(False)))
-    wanted = frame.select(F.col(key).alias("patient_key")).where(F.col("patient_key").isNotNull())
-    known = (
-        patient_keys.join(wanted.distinct(), "patient_key", "left_semi")
-        .distinct()
-        .select(F.col("patient_key").alias("_known_key"))
-    )
-    joined = frame.join(known, F.col(key) == F.col("_known_key"), "left")
-    return joined.withColumn(
-        flag, F.when(F.col(key).isNotNull(), F.col("_known_key").isNotNull())
-    ).drop("_known_key")
-
-
-# Rows per silver file in a first load. The day's amendments, retractions and register
-# matches mostly concern recent rows, so files cut by delivery date keep a daily MERGE to the
+# Rows per silver file in a first load. The day's amendments and retractions mostly concern
+# recent rows, so files cut by delivery date keep a daily MERGE to the
 # newest few files instead of every file of the table.
 ROWS_PER_FILE = 150_000
 
@@ -91,7 +71,35 @@ class SilverSummary:
     rows_in: int
     rows_total: int
     table_version: int | None
-    rows_rematched: int = 0
+
+
+# Columns earlier versions wrote and this one does not: the register-match flags, now
+# computed where silver is read (decision 0011). Derived values, so dropping them loses
+# nothing; any other unknown column stops the run instead.
+RETIRED_COLUMNS = frozenset({"patient_in_register", "index_in_register", "contact_in_register"})
+
+
+class SilverSchemaError(RuntimeError):
+    """A silver table holds columns this version of EpiLake does not know."""
+
+
+def retire_columns(spark: SparkSession, path: str, schema: T.StructType) -> list[str]:
+    """Rewrite the table at ``path`` without its retired columns (once; returns them)."""
+    existing = spark.read.format("delta").load(path)
+    extra = [name for name in existing.columns if name not in schema.fieldNames()]
+    unknown = sorted(set(extra) - RETIRED_COLUMNS)
+    if unknown:
+        raise SilverSchemaError(
+            f"{path} has columns {unknown} that this version of EpiLake does not write. "
+            "Rebuild silver from bronze: move the silver table and ops/silver_promotions "
+            "aside, then run `epilake run` again."
+        )
+    if extra:
+        kept = existing.drop(*extra)
+        split_by_delivery(kept, kept.count()).write.format("delta").mode("overwrite").option(
+            "overwriteSchema", "true"
+        ).save(path)
+    return extra
 
 
 def pending_files(settings: Settings, feed: str, entity: str, window: DeliveryWindow) -> list[dict]:
@@ -136,78 +144,6 @@ def record_promotions(
     ).write.format("delta").mode("append").save(settings.table_path(*audit.PROMOTIONS_TABLE))
 
 
-def patient_keys(spark: SparkSession, settings: Settings) -> DataFrame | None:
-    """Every patient key the register has delivered (None before its first delivery)."""
-    path = settings.table_path(*PATIENTS_TABLE)
-    if not DeltaTable.isDeltaTable(spark, path):
-        return None
-    return spark.read.format("delta").load(path).select("patient_key")
-
-
-# (register path, its Delta version) -> (since, the keys promoted from then on)
-_ARRIVALS: dict[tuple[str, int | None], tuple[datetime, list[str]]] = {}
-_ARRIVALS_LOCK = threading.Lock()
-
-
-def arrived_since(spark: SparkSession, patients_path: str, since: datetime) -> list[str]:
-    """Patient keys promoted to the register from ``since`` on.
-
-    Read once per register version and reused by every later table of the run whose own
-    watermark is no earlier: a wider window only adds keys the re-match MERGE ignores
-    (it flips only rows still waiting), and a Delta version never changes.
-    """
-    version = table_version(patients_path)
-    with _ARRIVALS_LOCK:
-        cached = _ARRIVALS.get((patients_path, version))
-    if cached is not None and cached[0] <= since:
-        return cached[1]
-    keys = [
-        row["patient_key"]
-        for row in spark.read.format("delta")
-        .load(patients_path)
-        .where(F.col("_promoted_at") >= F.lit(since))
-        .select("patient_key")
-        .distinct()
-        .collect()
-    ]
-    with _ARRIVALS_LOCK:
-        current = _ARRIVALS.get((patients_path, version))
-        if current is None or current[0] > since:
-            _ARRIVALS.clear()  # older register versions are never asked for again
-            _ARRIVALS[(patients_path, version)] = (since, keys)
-    return keys
-
-
-def rematch_register(
-    spark: SparkSession, settings: Settings, path: str, flags: Sequence[tuple[str, str]]
-) -> int:
-    """Flip ``flag`` to True on rows whose patient the register has delivered since.
-
-    Only patients promoted since this table's last commit can match a waiting row (every
-    commit here comes after a rematch), so the register is read from that watermark on.
-    Those few keys drive one MERGE per flag that finds and flips the waiting rows in the
-    same pass (no separate scan of the table for them first).
-    """
-    patients_path = settings.table_path(*PATIENTS_TABLE)
-    if table_version(path) in (None, 0) or table_version(patients_path) is None:
-        return 0  # no rows to match yet, or no register yet
-    arrived = arrived_since(spark, patients_path, last_commit_time(path))
-    if not arrived:
-        return 0
-    keys = F.broadcast(spark.createDataFrame([(key,) for key in arrived], "patient_key string"))
-    changed = 0
-    for key, flag in flags:
-        metrics = (
-            DeltaTable.forPath(spark, path)
-            .alias("t")
-            .merge(keys.alias("s"), f"t.`{key}` = s.patient_key AND NOT t.`{flag}`")
-            .whenMatchedUpdate(set={flag: F.lit(True)})
-            .execute()
-        )
-        changed += metrics.first()["num_updated_rows"]
-    return changed
-
-
 @dataclass(frozen=True)
 class SilverSpec:
     """How one bronze entity becomes one silver table (latest version per business key)."""
@@ -217,8 +153,7 @@ class SilverSpec:
     table: str
     schema: T.StructType
     key: str
-    transform: Callable[[DataFrame, str, datetime, DataFrame | None], DataFrame]
-    register_flags: tuple[tuple[str, str], ...] = (("patient_key", "patient_in_register"),)
+    transform: Callable[[DataFrame, str, datetime], DataFrame]
 
     @property
     def parts(self) -> tuple[str, str]:
@@ -235,14 +170,14 @@ def promote(
     """
     path = settings.table_path(*spec.parts)
     table = ensure_table(spark, path, spec.schema)
-    rematched = rematch_register(spark, settings, path, spec.register_flags)
+    if set(table.toDF().columns) - set(spec.schema.fieldNames()):
+        retire_columns(spark, path, spec.schema)
+        table = DeltaTable.forPath(spark, path)
     pending = pending_files(settings, spec.feed, spec.entity, window)
     rows_in = 0
     if pending:
         bronze = bronze_of(spark, settings, spec.feed, spec.entity, pending)
-        updates = spec.transform(
-            bronze, settings.pseudonym_secret, settings.now, patient_keys(spark, settings)
-        ).persist()
+        updates = spec.transform(bronze, settings.pseudonym_secret, settings.now).persist()
         try:
             rows_in = updates.count()
             if table_version(path) == 0:
@@ -259,9 +194,7 @@ def promote(
         finally:
             updates.unpersist()
         record_promotions(spark, settings, spec.feed, spec.entity, pending)
-    return SilverSummary(
-        spec.table, len(pending), rows_in, row_count(path), table_version(path), rematched
-    )
+    return SilverSummary(spec.table, len(pending), rows_in, row_count(path), table_version(path))
 
 
 def promote_many(

@@ -27,7 +27,6 @@ SILVER_LAB_RESULTS = T.StructType(
         T.StructField("result_id", T.StringType(), nullable=False),
         T.StructField("accession_key", T.StringType()),
         T.StructField("patient_key", T.StringType(), nullable=False),
-        T.StructField("patient_in_register", T.BooleanType(), nullable=False),
         T.StructField("status", T.StringType(), nullable=False),
         T.StructField("is_retracted", T.BooleanType(), nullable=False),
         T.StructField("loinc_code", T.StringType(), nullable=False),

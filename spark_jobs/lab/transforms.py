@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 
 from epilake.privacy import pseudonymise_col
 from spark_jobs.common import fhir, rules
-from spark_jobs.common.silver import latest_versions, mark_register_match
+from spark_jobs.common.silver import latest_versions
 from spark_jobs.lab import codes
 from spark_jobs.lab.schemas import OBSERVATION, SILVER_LAB_RESULTS
 
@@ -119,9 +119,7 @@ def to_quarantine(validated: DataFrame, ingested_at: datetime) -> DataFrame:
     return rules.to_quarantine(validated, ingested_at, ENTITY, F.col("obs")["id"])
 
 
-def to_silver_lab_results(
-    bronze: DataFrame, secret: str, now: datetime, patient_keys: DataFrame | None = None
-) -> DataFrame:
+def to_silver_lab_results(bronze: DataFrame, secret: str, now: datetime) -> DataFrame:
     """Bronze observations -> typed, pseudonymised lab results, latest version per id.
 
     The platform patient id and the accession number leave as keyed HMACs; nothing else
@@ -169,9 +167,7 @@ def to_silver_lab_results(
         "_ingested_at",
     )
     latest = latest_versions(results, "result_id", "version_at")
-    return mark_register_match(latest, patient_keys, "patient_key", "patient_in_register").select(
-        *SILVER_LAB_RESULTS.fieldNames()
-    )
+    return latest.select(*SILVER_LAB_RESULTS.fieldNames())
 
 
 _TEST_GROUPS = (

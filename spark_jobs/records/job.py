@@ -47,9 +47,7 @@ def silver_spec(resource: Resource) -> SilverSpec:
         table=resource.table,
         schema=resource.silver_schema,
         key=resource.id_column,
-        transform=lambda bronze, secret, now, keys: transforms.to_silver(
-            bronze, resource, secret, now, keys
-        ),
+        transform=lambda bronze, secret, now: transforms.to_silver(bronze, resource, secret, now),
     )
 
 

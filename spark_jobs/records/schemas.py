@@ -63,7 +63,6 @@ def _head(id_column: str) -> list[T.StructField]:
     return [
         T.StructField(id_column, T.StringType(), nullable=False),
         T.StructField("patient_key", T.StringType(), nullable=False),
-        T.StructField("patient_in_register", T.BooleanType(), nullable=False),
         T.StructField("status", T.StringType()),
         T.StructField("is_retracted", T.BooleanType(), nullable=False),
     ]

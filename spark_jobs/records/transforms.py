@@ -16,7 +16,7 @@ from pyspark.sql import types as T
 
 from epilake.privacy import pseudonymise_col
 from spark_jobs.common import fhir, rules
-from spark_jobs.common.silver import latest_versions, mark_register_match
+from spark_jobs.common.silver import latest_versions
 from spark_jobs.lab.codes import RESULT_STATUSES, STATUSES
 from spark_jobs.records import codes, schemas
 
@@ -306,13 +306,7 @@ def to_quarantine(resource: Resource) -> Callable[[DataFrame, datetime], DataFra
     )
 
 
-def to_silver(
-    bronze: DataFrame,
-    resource: Resource,
-    secret: str,
-    now: datetime,
-    patient_keys: DataFrame | None = None,
-) -> DataFrame:
+def to_silver(bronze: DataFrame, resource: Resource, secret: str, now: datetime) -> DataFrame:
     """Bronze rows of ``resource`` -> its silver table rows, latest version per id.
 
     The patient leaves as the platform's keyed HMAC; retractions stay as tombstones
@@ -332,5 +326,4 @@ def to_silver(
         "_ingested_at",
     )
     latest = latest_versions(rows, resource.id_column, "version_at")
-    matched = mark_register_match(latest, patient_keys, "patient_key", "patient_in_register")
-    return matched.select(*resource.silver_schema.fieldNames())
+    return latest.select(*resource.silver_schema.fieldNames())

@@ -30,10 +30,6 @@ CONTACTS = SilverSpec(
     schema=schemas.SILVER_CONTACTS,
     key="contact_id",
     transform=transforms.to_silver_contacts,
-    register_flags=(
-        ("index_patient_key", "index_in_register"),
-        ("contact_patient_key", "contact_in_register"),
-    ),
 )
 
 

@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 
 from epilake.privacy import pseudonymise_col
 from spark_jobs.common import fhir, rules
-from spark_jobs.common.silver import latest_versions, mark_register_match
+from spark_jobs.common.silver import latest_versions
 from spark_jobs.tracing.schemas import CONTACT, SILVER_CONTACTS
 
 
@@ -125,9 +125,7 @@ def to_quarantine(validated: DataFrame, ingested_at: datetime) -> DataFrame:
     return rules.to_quarantine(validated, ingested_at, ENTITY, _con()["contact_id"])
 
 
-def to_silver_contacts(
-    bronze: DataFrame, secret: str, now: datetime, patient_keys: DataFrame | None = None
-) -> DataFrame:
+def to_silver_contacts(bronze: DataFrame, secret: str, now: datetime) -> DataFrame:
     """Latest version per contact; both patients as keyed HMACs, names and phones dropped."""
     # Bronze holds only rows that met the contract, so they are typed, not judged again.
     rows = typed_contacts(parse_contacts(bronze)).select(
@@ -153,9 +151,4 @@ def to_silver_contacts(
         "_ingested_at",
     )
     latest = latest_versions(rows, "contact_id", "version_at")
-    for key, flag in (
-        ("index_patient_key", "index_in_register"),
-        ("contact_patient_key", "contact_in_register"),
-    ):
-        latest = mark_register_match(latest, patient_keys, key, flag)
     return latest.select(*SILVER_CONTACTS.fieldNames())

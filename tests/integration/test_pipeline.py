@@ -402,10 +402,21 @@ def test_rerunning_a_partition_leaves_silver_identical(city, spark):
     assert _silver_snapshot(spark, city) == before
 
 
+def _awaiting_register(city, result_id: str) -> list[tuple]:
+    """The lab result as the warehouse's list of rows awaiting the register shows it."""
+    with connect(city.settings.warehouse, read_only=True) as connection:
+        return connection.execute(
+            "select feed, silver_table, patient_role from staging.stg_register__awaiting_rows "
+            "where row_id = ?",
+            [result_id],
+        ).fetchall()
+
+
 def test_a_row_waits_unmatched_until_the_register_delivers_its_patient(city, spark):
     # The previous test delivered obs-newcomer-1 for a patient the register did not know.
     row = _table(spark, city, "silver", "lab_results").where("result_id = 'obs-newcomer-1'").first()
-    assert row["patient_in_register"] is False  # kept, not quarantined
+    assert row is not None  # kept in silver, not quarantined
+    assert _awaiting_register(city, "obs-newcomer-1") == [("lab", "lab_results", "patient")]
 
     register_file = next(discover(city.landing, "register")[0].path.parent.glob("*.csv*"))
     decoded = decode_file(register_file, register_file.name.endswith(".gz")).lines
@@ -423,7 +434,8 @@ def test_a_row_waits_unmatched_until_the_register_delivers_its_patient(city, spa
 
     assert rerun.report.success, rerun.output
     row = _table(spark, city, "silver", "lab_results").where("result_id = 'obs-newcomer-1'").first()
-    assert row["patient_in_register"] is True
+    assert _awaiting_register(city, "obs-newcomer-1") == []  # matched, still in silver
+    assert row is not None
     with duckdb.connect(str(city.settings.warehouse), read_only=True) as connection:
         journey = connection.execute(
             "select episode_start, okrug from marts.fct_patient_journeys where patient_key = ?",

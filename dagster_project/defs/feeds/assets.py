@@ -158,7 +158,6 @@ def _silver_asset(feed: Feed) -> dg.AssetsDefinition:
                 metadata={
                     "files_promoted": summary.files_promoted,
                     "rows_merged": summary.rows_in,
-                    "rows_rematched_to_register": summary.rows_rematched,
                     "row_count": summary.rows_total,
                     "delta_version": summary.table_version,
                     "path": dg.MetadataValue.path(settings.table_path("silver", summary.table)),

@@ -75,10 +75,10 @@ def test_malformed_line_is_quarantined_with_the_rest_loading(landed):
     assert [r for r, _ in rows] == [None, "json_malformed", "empty_line"]
 
 
-def _silver(landed, resource_type, items, keys=None):
+def _silver(landed, resource_type, items):
     bronze = landed(items, source="records/2020-04-05/r1.X.ndjson", delivery=date(2020, 4, 5))
     bronze = bronze.withColumn("_ingested_at", F.lit(datetime(2026, 1, 1)))
-    frame = transforms.to_silver(bronze, BY_TYPE[resource_type], TEST_SECRET, FIXED_NOW, keys)
+    frame = transforms.to_silver(bronze, BY_TYPE[resource_type], TEST_SECRET, FIXED_NOW)
     assert frame.schema.fieldNames() == BY_TYPE[resource_type].silver_schema.fieldNames()
     return frame.collect()
 
@@ -99,7 +99,6 @@ def test_encounter_silver_is_typed_local_dated_and_pseudonymised(landed):
     assert row["patient_key"] == pseudonymise("7700000001", TEST_SECRET)
     assert (row["class_code"], row["is_icu"], row["discharge_disposition"]) == ("IMP", True, "home")
     assert row["start_date"] == date(2020, 4, 2)  # 01:30 on 2 April in Moscow
-    assert row["patient_in_register"] is False  # no register delivered yet
     assert "7700000001" not in str(row.asDict().values())
 
 
@@ -137,14 +136,3 @@ def test_vital_signs_ct_and_immunizations_carry_their_values(landed):
         1,
         date(2021, 2, 1),
     )
-
-
-def test_register_match_flag_follows_the_patient_keys(landed, spark):
-    keys = spark.createDataFrame([(pseudonymise("7700000001", TEST_SECRET),)], "patient_key string")
-    other = record("Encounter", id="enc-2", subject={"reference": "Patient/7700000002"})
-    rows = {
-        r["encounter_id"]: r
-        for r in _silver(landed, "Encounter", [record("Encounter"), other], keys)
-    }
-    assert rows["enc-1"]["patient_in_register"] is True
-    assert rows["enc-2"]["patient_in_register"] is False

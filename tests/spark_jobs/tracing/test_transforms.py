@@ -66,28 +66,26 @@ def test_a_line_that_is_not_json_is_quarantined(landed):
     assert _rules(landed, ["not json"])[0][0] == "json_malformed"
 
 
-def _silver(landed, items, keys=None):
+def _silver(landed, items):
     bronze = landed(items, source="tracing/2020-04-20/t1.jsonl", delivery=date(2020, 4, 20))
     bronze = bronze.withColumn("_ingested_at", F.lit(datetime(2026, 1, 1)))
-    frame = transforms.to_silver_contacts(bronze, TEST_SECRET, FIXED_NOW, keys)
+    frame = transforms.to_silver_contacts(bronze, TEST_SECRET, FIXED_NOW)
     assert frame.schema.fieldNames() == SILVER_CONTACTS.fieldNames()
     return frame.collect()
 
 
-def test_latest_update_wins_and_identifiers_are_dropped(landed, spark):
+def test_latest_update_wins_and_identifiers_are_dropped(landed):
     final = contact(
         outcome="became_case", test_result="positive", updated_at="2020-04-20T10:00:00+03:00"
     )
-    keys = spark.createDataFrame([(pseudonymise("7700000204", TEST_SECRET),)], "patient_key string")
-    [row] = _silver(landed, [final, contact()], keys)
+    [row] = _silver(landed, [final, contact()])
     assert (row["outcome"], row["test_result"]) == ("became_case", "positive")
     assert row["index_patient_key"] == pseudonymise("7700000204", TEST_SECRET)
-    assert (row["index_in_register"], row["contact_in_register"]) == (True, False)
     text = str(row.asDict())
     for value in ("Sergey Petrov", "+79001429950", "7700000204", "7700002608"):
         assert value not in text
 
 
-def test_a_contact_not_in_the_register_has_no_key_and_no_flag(landed):
+def test_a_contact_without_a_patient_id_has_no_key(landed):
     [row] = _silver(landed, [contact(contact_patient_id=None)])
-    assert (row["contact_patient_key"], row["contact_in_register"]) == (None, None)
+    assert row["contact_patient_key"] is None
