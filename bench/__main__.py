@@ -50,12 +50,22 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--landing", type=Path, help="reuse these feeds (days + 1)")
     parser.add_argument("--keep", type=Path, help="keep feeds, lake and logs here")
+    parser.add_argument(
+        "--spark",
+        choices=["embedded", "server"],
+        default="embedded",
+        help="embedded: each run starts its own Spark; server: after the (embedded) full run, "
+        "a long-running Spark Connect server serves two more days, the second measured (and "
+        "run embedded on a copy, for comparison)",
+    )
     args = parser.parse_args()
     console = Console()
     for name in args.scale or ["S"]:
         scale = pipeline.SCALES[name]
         if scale.run:
-            result = pipeline.bench_scale(scale, args.seed, args.landing, args.keep, console)
+            result = pipeline.bench_scale(
+                scale, args.seed, args.landing, args.keep, console, args.spark
+            )
         else:
             small, medium = _newest("S"), _newest("M")
             if not (small and medium):

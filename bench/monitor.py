@@ -41,8 +41,9 @@ def tree_rss_bytes(pid: int) -> int:
 class TreeSampler:
     """Samples a process tree's RSS every ``interval`` seconds while in a ``with`` block."""
 
-    def __init__(self, pid: int, interval: float = 0.2) -> None:
+    def __init__(self, pid: int, interval: float = 0.2, also: tuple[int, ...] = ()) -> None:
         self.pid = pid
+        self.also = also  # other trees the measured work runs in (a Spark server)
         self.interval = interval
         self.samples: list[tuple[float, int]] = []  # (time.time(), bytes)
         self._stop = threading.Event()
@@ -50,7 +51,8 @@ class TreeSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.samples.append((time.time(), tree_rss_bytes(self.pid)))
+            rss = sum(tree_rss_bytes(pid) for pid in (self.pid, *self.also))
+            self.samples.append((time.time(), rss))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> TreeSampler:

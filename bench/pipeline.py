@@ -16,6 +16,8 @@ redrawn from the newest result of every scale.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -30,6 +33,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bench.common import give_back, hold_back
+from epilake.spark_server import ServerState
 
 STAGES = ("generate", "bronze", "silver", "gates", "dbt", "dashboards", "extracts")
 FLOORS = {
@@ -47,6 +51,8 @@ class Scale:
     days: int
     run: bool = True  # False: projected from the smaller scales
 
+
+SERVER_PORT = 15077
 
 SCALES = {
     "S": Scale("S", 10_000, 90),
@@ -104,14 +110,16 @@ def records_loaded(lake: Path, since: datetime) -> int:
     return sum(r["records_read"] or 0 for r in rows if r["ingested_at"] >= since)
 
 
-def _timed_child(command: list[str], env: dict[str, str], log: Path) -> dict:
-    """Run ``command``; wall time, exit code and the sampled process tree."""
+def _timed_child(
+    command: list[str], env: dict[str, str], log: Path, also: tuple[int, ...] = ()
+) -> dict:
+    """Run ``command``; wall time, exit code and the sampled process tree (and ``also``)."""
     from bench.monitor import TreeSampler
 
     began = time.time()
     with log.open("w") as out:
         child = subprocess.Popen(command, env={**os.environ, **env}, stdout=out, stderr=out)
-        with TreeSampler(child.pid) as sampler:
+        with TreeSampler(child.pid, also=also) as sampler:
             code = child.wait()
     return {"began": began, "ended": time.time(), "code": code, "sampler": sampler}
 
@@ -131,12 +139,20 @@ def _stage_figures(child: dict, intervals, records: int) -> dict[str, dict]:
     return figures
 
 
-def run_pipeline(landing: Path, home: Path, logs: Path, label: str) -> dict:
-    """``epilake run`` in a child process; per-stage figures from its Dagster run."""
+def run_pipeline(
+    landing: Path, home: Path, logs: Path, label: str, server: ServerState | None = None
+) -> dict:
+    """``epilake run`` in a child process; per-stage figures from its Dagster run.
+
+    With a ``server``, the run's Spark work goes to that Spark Connect server, whose
+    memory is counted with the run's.
+    """
     command = [sys.executable, "-m", "epilake.cli", "run", "--landing", str(landing)]
-    child = _timed_child(
-        [*command, "--home", str(home)], {"EPILAKE_HOME": str(home)}, logs / f"{label}.log"
-    )
+    env = {"EPILAKE_HOME": str(home)}
+    if server is not None:
+        env["EPILAKE_SPARK_REMOTE"] = str(server.url)
+    also = (server.pid,) if server is not None and server.pid else ()
+    child = _timed_child([*command, "--home", str(home)], env, logs / f"{label}.log", also)
     if child["code"] != 0:
         raise SystemExit(f"epilake run ({label}) failed: see {logs / f'{label}.log'}")
     run_id = latest_run_id(home / "dagster")
@@ -188,9 +204,34 @@ def last_delivery_day(landing: Path) -> date:
     return max(date.fromisoformat(p.name) for p in (landing / "register").glob("????-??-??"))
 
 
+@contextlib.contextmanager
+def spark_server(work: Path, enabled: bool) -> Iterator[ServerState | None]:
+    """A Spark Connect server for the bench's runs (``--spark server``), stopped after."""
+    if not enabled:
+        yield None
+        return
+    from epilake import spark_server as server
+    from epilake.settings import get_settings
+
+    settings = dataclasses.replace(get_settings(), home=work / "spark-server")
+    try:
+        yield server.start(settings, SERVER_PORT)
+    finally:
+        server.stop(settings)
+
+
 def bench_scale(
-    scale: Scale, seed: int, landing: Path | None, keep: Path | None, console: Console
+    scale: Scale,
+    seed: int,
+    landing: Path | None,
+    keep: Path | None,
+    console: Console,
+    spark: str = "embedded",
 ) -> dict:
+    """Measure ``scale``. With ``spark="server"`` the full run is embedded as always (a first
+    load is not what a server is for), then a long-running Spark Connect server serves the
+    day before the last (its first day: it warms up) and the last day (measured); the last
+    day also runs once more with the embedded Spark on a copy of the lake, for comparison."""
     from bench.marts import query_latency
 
     with tempfile.TemporaryDirectory(prefix=f"bench-{scale.name}-") as scratch:
@@ -198,24 +239,43 @@ def bench_scale(
         logs = work / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         result: dict = {"scale": scale.name, "patients": scale.patients, "days": scale.days}
+        result["spark"] = spark
         stages: dict[str, dict] = {}
         if landing is None:
             landing = work / "landing"
             console.print(f"[bold]{scale.name}[/]: generating {scale.days + 1} days ...")
             stages["generate"] = generate(scale, landing, seed, logs)
         day = last_delivery_day(landing)
-        home, held = work / "home", work / "held"
+        home = work / "home"
         shutil.rmtree(home, ignore_errors=True)
-        hold_back(landing, held, day)
+        held = [day] + ([day - timedelta(days=1)] if spark == "server" else [])
+        for each in held:
+            hold_back(landing, work / "held" / each.isoformat(), each)
         try:
             console.print(f"[bold]{scale.name}[/]: baseline (DuckDB) on the same files ...")
             result["baseline"] = run_baseline(landing, logs)
-            console.print(f"[bold]{scale.name}[/]: full run up to {day - timedelta(days=1)} ...")
+            console.print(f"[bold]{scale.name}[/]: full run up to {min(held) - timedelta(days=1)}")
             full = run_pipeline(landing, home, logs, "full")
+            with spark_server(work, spark == "server") as server:
+                if server is not None:
+                    console.print(f"[bold]{scale.name}[/]: the server's first day {held[1]} ...")
+                    give_back(work / "held" / held[1].isoformat(), landing)
+                    result["first_day_on_server"] = run_pipeline(
+                        landing, home, logs, "first-day-on-server", server
+                    )
+                    shutil.rmtree(work / "home-embedded", ignore_errors=True)
+                    shutil.copytree(home, work / "home-embedded", symlinks=True)
+                console.print(f"[bold]{scale.name}[/]: incremental day {day} ...")
+                give_back(work / "held" / day.isoformat(), landing)
+                incremental = run_pipeline(landing, home, logs, "incremental", server)
         finally:
-            give_back(held, landing)
-        console.print(f"[bold]{scale.name}[/]: incremental day {day} ...")
-        incremental = run_pipeline(landing, home, logs, "incremental")
+            for each in held:
+                give_back(work / "held" / each.isoformat(), landing)
+        if spark == "server":
+            console.print(f"[bold]{scale.name}[/]: the same day, embedded Spark, on a copy ...")
+            result["incremental_day_embedded"] = run_pipeline(
+                landing, work / "home-embedded", logs, "incremental-embedded"
+            )
         stages.update(full.pop("stages"))
         result["stages"] = stages
         result["full_run"] = full

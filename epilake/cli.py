@@ -157,5 +157,64 @@ def extract(name: str, partner: str, as_of: str | None, out: Path, k: int) -> No
     )
 
 
+@main.group(name="spark-server")
+def spark_server() -> None:
+    """A long-running Spark Connect server, so daily runs skip the JVM start and warm-up.
+
+    Runs use it when EPILAKE_SPARK_REMOTE names it (the start command prints the line).
+    """
+
+
+server_home = click.option(
+    "--home", type=click.Path(path_type=Path), help="EpiLake home (the server's pid and log)."
+)
+
+
+def _server_settings(home: Path | None):
+    from epilake.settings import get_settings
+
+    if home is not None:
+        os.environ["EPILAKE_HOME"] = str(home.resolve())
+    return get_settings()
+
+
+@spark_server.command(name="start")
+@server_home
+@click.option("--port", type=int, default=15002, show_default=True)
+def spark_server_start(home: Path | None, port: int) -> None:
+    """Start the server (does nothing when it already runs)."""
+    from epilake import spark_server as server
+
+    try:
+        state = server.start(_server_settings(home), port)
+    except server.SparkServerError as error:
+        raise click.ClickException(str(error)) from None
+    console.print(f"Spark Connect server running (pid {state.pid}). Runs use it with:")
+    console.print(f"  export EPILAKE_SPARK_REMOTE={state.url}")
+
+
+@spark_server.command(name="stop")
+@server_home
+def spark_server_stop(home: Path | None) -> None:
+    """Stop the server."""
+    from epilake import spark_server as server
+
+    stopped = server.stop(_server_settings(home))
+    console.print("Spark server stopped." if stopped else "No Spark server was running.")
+
+
+@spark_server.command(name="status")
+@server_home
+def spark_server_status(home: Path | None) -> None:
+    """Say whether the server runs, and where (exit code 1 when it does not)."""
+    from epilake import spark_server as server
+
+    state = server.state(_server_settings(home))
+    if not state.running:
+        console.print("No Spark server is running.")
+        sys.exit(1)
+    console.print(f"Spark server running (pid {state.pid}) at {state.url}")
+
+
 if __name__ == "__main__":
     main()

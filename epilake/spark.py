@@ -32,52 +32,91 @@ def delta_jars(jars_dir: Path) -> list[str]:
     return sorted(str(p) for p in jars_dir.glob("*.jar"))
 
 
+def static_conf(settings: Settings) -> dict[str, str]:
+    """Settings fixed when the JVM starts: Delta, memory, logging, no UI."""
+    return {
+        "spark.sql.extensions": DELTA_EXTENSION,
+        "spark.sql.catalog.spark_catalog": DELTA_CATALOG,
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.memory": os.environ.get("EPILAKE_SPARK_DRIVER_MEMORY", "4g"),
+        "spark.sql.warehouse.dir": str(settings.home / "spark-warehouse"),
+        "spark.driver.extraJavaOptions": (
+            f"-Dderby.system.home={settings.home} -Dlog4j2.configurationFile={LOG_CONFIG} "
+            + JVM_MEMORY_RETURN
+        ),
+    }
+
+
+def session_conf(settings: Settings) -> dict[str, str]:
+    """Settings every EpiLake session sets for itself (also on a shared Spark Connect server)."""
+    return {
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
+        "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        # Delta's default of 50 snapshot partitions suits a cluster; here every table
+        # operation would pay for 50 tiny tasks on 2 cores.
+        "spark.databricks.delta.snapshotPartitions": "4",
+    }
+
+
+def jar_conf(settings: Settings) -> dict[str, str]:
+    """Where Spark finds the Delta jars: the local jar folder, or a download when allowed."""
+    jars = delta_jars(settings.jars_dir)
+    if jars:
+        return {"spark.jars": ",".join(jars)}
+    if os.environ.get("EPILAKE_ALLOW_JAR_DOWNLOAD") == "1":
+        return {"spark.jars.packages": DELTA_PACKAGE}
+    raise SparkSetupError(
+        f"No Delta Lake jars in {settings.jars_dir}. Run `make jars` (Maven resolves them "
+        "once, then Spark runs offline), or set EPILAKE_ALLOW_JAR_DOWNLOAD=1 to let Spark "
+        "download them at start-up."
+    )
+
+
 def get_spark(settings: Settings, app_name: str = "epilake") -> SparkSession:
     """Return the session for these settings, creating it on first use.
 
-    - ``EPILAKE_SPARK_REMOTE`` set: a Spark Connect session (the server must have Delta).
+    - ``EPILAKE_SPARK_REMOTE`` set: a session on that Spark Connect server (one started by
+      ``epilake spark-server start``, or any server with the Delta jars and extension).
     - otherwise ``EPILAKE_SPARK_MASTER`` (``local[*]`` by default, or a standalone
       ``spark://host:7077`` URL) with the Delta jars from the local jar folder.
     """
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.appName(app_name)
     if settings.spark_remote:
-        return builder.remote(settings.spark_remote).getOrCreate()
+        session = builder.remote(settings.spark_remote).getOrCreate()
+        for key, value in session_conf(settings).items():
+            session.conf.set(key, value)
+        _REMOTE_SESSIONS.append(session)
+        return session
 
-    jars = delta_jars(settings.jars_dir)
-    builder = builder.master(settings.spark_master)
-    if jars:
-        builder = builder.config("spark.jars", ",".join(jars))
-    elif os.environ.get("EPILAKE_ALLOW_JAR_DOWNLOAD") == "1":
-        builder = builder.config("spark.jars.packages", DELTA_PACKAGE)
-    else:
-        raise SparkSetupError(
-            f"No Delta Lake jars in {settings.jars_dir}. Run `make jars` (Maven resolves them "
-            "once, then Spark runs offline), or set EPILAKE_ALLOW_JAR_DOWNLOAD=1 to let Spark "
-            "download them at start-up."
-        )
-    session = (
-        builder.config("spark.sql.extensions", DELTA_EXTENSION)
-        .config("spark.sql.catalog.spark_catalog", DELTA_CATALOG)
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", os.environ.get("EPILAKE_SPARK_DRIVER_MEMORY", "4g"))
-        .config("spark.databricks.delta.schema.autoMerge.enabled", "false")
-        # Delta's default of 50 snapshot partitions suits a cluster; here every table
-        # operation would pay for 50 tiny tasks on 2 cores.
-        .config("spark.databricks.delta.snapshotPartitions", "4")
-        .config("spark.sql.warehouse.dir", str(settings.home / "spark-warehouse"))
-        .config(
-            "spark.driver.extraJavaOptions",
-            f"-Dderby.system.home={settings.home} -Dlog4j2.configurationFile={LOG_CONFIG} "
-            + JVM_MEMORY_RETURN,
-        )
-        .getOrCreate()
-    )
+    conf = {**jar_conf(settings), **static_conf(settings), **session_conf(settings)}
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    session = builder.master(settings.spark_master).getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+_REMOTE_SESSIONS: list[SparkSession] = []
+
+
+def is_remote(session: SparkSession) -> bool:
+    """Whether ``session`` is a Spark Connect session (its work runs in another process)."""
+    return type(session).__module__.startswith("pyspark.sql.connect")
+
+
+def release_remote_sessions() -> int:
+    """End this process's sessions on a Spark Connect server (the server keeps running).
+
+    The server would otherwise hold a finished run's session, with anything it cached,
+    until its idle timeout. Embedded sessions are left alone: they end with the process.
+    """
+    released = len(_REMOTE_SESSIONS)
+    while _REMOTE_SESSIONS:
+        _REMOTE_SESSIONS.pop().stop()
+    return released
 
 
 def start_in_background(settings: Settings) -> threading.Thread:

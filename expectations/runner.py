@@ -1,5 +1,11 @@
 """Run a GX suite on a frame (pandas or Spark) and summarise it for people, Dagster and
-``ops/quality_results``; every validation also updates the Data Docs site when one is set."""
+``ops/quality_results``; the Data Docs site, when one is set, gets a failing validation's
+page at once and the passing ones' in one batch (``build_pending_data_docs``).
+
+Rendering a page and the site's index after every validation cost about 0.3 s each, 8-9 s
+of a daily run's 30 validations, all before the dashboard; one build for all of them
+after the dashboard takes about 0.5 s.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +20,11 @@ from pathlib import Path
 
 import great_expectations as gx
 import pandas as pd
-from great_expectations.checkpoint import UpdateDataDocsAction
 from great_expectations.core.result_format import ResultFormat
 from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.data_context.types.resource_identifiers import (
+    ExpectationSuiteIdentifier,
+)
 from great_expectations.exceptions import DataContextError
 from great_expectations.expectations.metadata_types import FailureSeverity
 
@@ -85,7 +93,7 @@ def _context(docs_dir: str | None) -> gx.data_context.AbstractDataContext:
     return context
 
 
-def _checkpoint(context, suite: gx.ExpectationSuite, engine: str, docs: bool) -> gx.Checkpoint:
+def _checkpoint(context, suite: gx.ExpectationSuite, engine: str) -> gx.Checkpoint:
     """The (cached) checkpoint that validates one suite on a whole in-memory frame."""
     configuration = json.dumps(
         [[e.expectation_type, e.configuration.kwargs, str(e.severity)] for e in suite.expectations],
@@ -112,13 +120,9 @@ def _checkpoint(context, suite: gx.ExpectationSuite, engine: str, docs: bool) ->
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=name, data=batch, suite=registered)
     )
-    actions = [UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])] if docs else []
     return context.checkpoints.add(
         gx.Checkpoint(
-            name=name,
-            validation_definitions=[definition],
-            actions=actions,
-            result_format=ResultFormat.SUMMARY,
+            name=name, validation_definitions=[definition], result_format=ResultFormat.SUMMARY
         )
     )
 
@@ -138,17 +142,34 @@ def _result(item) -> ExpectationResult:
     )
 
 
+# Data Docs pages waiting for the batch build, per site folder (validation results and their
+# suites live in this process's ephemeral GX context).
+_PENDING_DOCS: dict[str, list] = {}
+
+
+def build_pending_data_docs(docs_dir: Path) -> int:
+    """Render the pages of this process's validations not yet in the Data Docs site at
+    ``docs_dir``, and its index, in one build; returns the validations rendered."""
+    pages = _PENDING_DOCS.pop(str(docs_dir), [])
+    if pages:
+        _context(str(docs_dir)).build_data_docs(site_names=[DOCS_SITE], resource_identifiers=pages)
+    return len(pages) // 2
+
+
 def validate_dataframe(
     frame, suite: gx.ExpectationSuite, docs_dir: Path | None = None
 ) -> SuiteOutcome:
     """Validate a whole pandas or Spark DataFrame against ``suite``."""
     engine = "pandas" if isinstance(frame, pd.DataFrame) else "spark"
     context = _context(str(docs_dir) if docs_dir else None)
-    run = _checkpoint(context, suite, engine, docs=docs_dir is not None).run(
-        batch_parameters={"dataframe": frame}
-    )
-    validation = next(iter(run.run_results.values()))
+    run = _checkpoint(context, suite, engine).run(batch_parameters={"dataframe": frame})
+    identifier, validation = next(iter(run.run_results.items()))
     results = [_result(item) for item in validation.results]
+    if docs_dir:
+        pages = [identifier, ExpectationSuiteIdentifier(name=validation.suite_name)]
+        _PENDING_DOCS.setdefault(str(docs_dir), []).extend(pages)
+        if not all(r.success for r in results):
+            build_pending_data_docs(docs_dir)  # whoever looks into a failure finds it now
     rows = len(frame) if engine == "pandas" else frame.count()
     return SuiteOutcome(
         suite=suite.name,

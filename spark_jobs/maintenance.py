@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from epilake.progress import progress
 from epilake.settings import Settings
+from spark_jobs.common.delta import table_ref
 
 DEFAULT_RETENTION_HOURS = 168
 MINIMUM_RETENTION_HOURS = 24
@@ -41,7 +41,7 @@ def delta_tables(lake: Path) -> list[Path]:
 
 
 def _live_files(spark: SparkSession, path: str) -> int:
-    return DeltaTable.forPath(spark, path).detail().collect()[0]["numFiles"]
+    return spark.sql(f"DESCRIBE DETAIL {table_ref(path)}").collect()[0]["numFiles"]
 
 
 @contextlib.contextmanager
@@ -74,11 +74,10 @@ def maintain_table(
             f"Vacuum retention of {retention_hours} h would break time travel and running "
             f"readers; use at least {MINIMUM_RETENTION_HOURS} h."
         )
-    table = DeltaTable.forPath(spark, path)
     before = _live_files(spark, path)
     with compaction_sizes(spark, small_file_bytes):
-        metrics = table.optimize().executeCompaction().collect()[0]["metrics"]
-    table.vacuum(float(retention_hours))
+        metrics = spark.sql(f"OPTIMIZE {table_ref(path)}").collect()[0]["metrics"]
+    spark.sql(f"VACUUM {table_ref(path)} RETAIN {retention_hours} HOURS").collect()
     after = _live_files(spark, path)
     return MaintenanceResult(
         table=path,

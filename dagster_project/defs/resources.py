@@ -6,7 +6,7 @@ import dagster as dg
 from pyspark.sql import SparkSession
 
 from epilake.settings import Settings, get_settings
-from epilake.spark import get_spark
+from epilake.spark import get_spark, release_remote_sessions
 
 
 class EpiLakeResource(dg.ConfigurableResource):
@@ -17,12 +17,16 @@ class EpiLakeResource(dg.ConfigurableResource):
 
 
 class SparkResource(dg.ConfigurableResource):
-    """One SparkSession per run process (local by default, a cluster by configuration)."""
+    """One SparkSession per run process (local by default, a cluster or a Spark Connect server
+    by configuration; a Connect session is released when the run ends)."""
 
     app_name: str = "epilake"
 
     def session(self, settings: Settings) -> SparkSession:
         return get_spark(settings, self.app_name)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        release_remote_sessions()
 
 
 RESOURCES = {"epilake": EpiLakeResource(), "spark": SparkResource()}

@@ -1,37 +1,100 @@
-"""Thin Delta Lake I/O helpers shared by every job (the only place tables are created)."""
+"""Thin Delta Lake I/O helpers shared by every job (the only place tables are created).
+
+Tables are created and merged with Delta's SQL (``CREATE TABLE … USING DELTA``,
+``MERGE INTO``), not its Python ``DeltaTable`` API: SQL runs the same on the embedded
+session and over Spark Connect, where the Python API would need Delta's Connect plugin on
+the server (decision 0012).
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 import pyarrow as pa
-from delta.tables import DeltaTable
 from deltalake import DeltaTable as LogTable
 from deltalake.exceptions import TableNotFoundError
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import types as T
+
+# Deletion vectors: a MERGE that updates a few rows marks them instead of rewriting whole
+# files, which keeps the daily incremental MERGE cheap as tables grow.
+# Whole landing paths in the min/max statistics (Delta keeps 32 characters by default,
+# which cuts `_source_file` inside the date): `may_hold_sources` can then tell a new
+# file's rows from those of a file loaded the same day and keep the plain append.
+TABLE_PROPERTIES = {
+    "delta.enableDeletionVectors": "true",
+    "delta.dataSkippingStringPrefixLength": "256",
+}
+
+
+def table_ref(path: str) -> str:
+    """The SQL name of the Delta table at ``path``."""
+    return "delta.`" + path.replace("`", "``") + "`"
+
+
+def is_delta_table(path: str) -> bool:
+    """Whether ``path`` holds a Delta table (read from its log, no Spark job)."""
+    return LogTable.is_deltatable(path)
+
+
+def column_ddl(schema: T.StructType) -> str:
+    """``schema`` as the column list of a ``CREATE TABLE`` (nullability kept)."""
+    return ", ".join(
+        f"`{f.name}` {f.dataType.simpleString()}{'' if f.nullable else ' NOT NULL'}"
+        for f in schema.fields
+    )
 
 
 def ensure_table(
     spark: SparkSession, path: str, schema: T.StructType, partition_by: Sequence[str] = ()
-) -> DeltaTable:
+) -> None:
     """Create the Delta table at ``path`` with a declared schema unless it exists."""
-    builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
-    # Deletion vectors: a MERGE that updates a few rows marks them instead of rewriting
-    # whole files, which keeps the daily incremental MERGE cheap as tables grow.
-    builder = builder.property("delta.enableDeletionVectors", "true")
-    # Whole landing paths in the min/max statistics (Delta keeps 32 characters by default,
-    # which cuts `_source_file` inside the date): `may_hold_sources` can then tell a new
-    # file's rows from those of a file loaded the same day and keep the plain append.
-    builder = builder.property("delta.dataSkippingStringPrefixLength", "256")
-    if partition_by:
-        builder = builder.partitionedBy(*partition_by)
-    return builder.execute()
+    if is_delta_table(path):
+        return
+    partitions = f" PARTITIONED BY ({', '.join(partition_by)})" if partition_by else ""
+    properties = ", ".join(f"'{k}' = '{v}'" for k, v in TABLE_PROPERTIES.items())
+    spark.sql(
+        f"CREATE TABLE IF NOT EXISTS {table_ref(path)} ({column_ddl(schema)}) USING DELTA"
+        f"{partitions} TBLPROPERTIES ({properties})"
+    ).collect()
+
+
+def merge_into(
+    spark: SparkSession,
+    path: str,
+    source: DataFrame,
+    on: str,
+    *,
+    update: bool = False,
+    update_when: str | None = None,
+    insert: bool = True,
+) -> list[Row]:
+    """``MERGE INTO`` the table at ``path`` from ``source`` (aliases ``t`` and ``s``).
+
+    ``update``: matched rows take the source row (``UPDATE SET *``), only where
+    ``update_when`` holds when it is given; ``insert``: unmatched source rows are inserted.
+    Returns Delta's metrics row.
+    """
+    view = f"merge_source_{uuid.uuid4().hex}"
+    clauses = []
+    if update:
+        condition = f" AND ({update_when})" if update_when else ""
+        clauses.append(f"WHEN MATCHED{condition} THEN UPDATE SET *")
+    if insert:
+        clauses.append("WHEN NOT MATCHED THEN INSERT *")
+    source.createOrReplaceTempView(view)
+    try:
+        return spark.sql(
+            f"MERGE INTO {table_ref(path)} AS t USING {view} AS s ON {on} {' '.join(clauses)}"
+        ).collect()
+    finally:
+        spark.catalog.dropTempView(view)
 
 
 def read_table(spark: SparkSession, path: str, schema: T.StructType | None = None) -> DataFrame:
     """Read a Delta table; an absent table reads as empty with ``schema`` when given."""
-    if DeltaTable.isDeltaTable(spark, path):
+    if is_delta_table(path):
         return spark.read.format("delta").load(path)
     if schema is None:
         raise FileNotFoundError(f"No Delta table at {path}: run the stage that writes it first.")
@@ -75,7 +138,7 @@ def insert_new_rows(
     the normal case, a plain append does it; otherwise a MERGE on ``keys``, limited to the
     partitions the new rows touch.
     """
-    table = ensure_table(spark, path, schema, partition_by)
+    ensure_table(spark, path, schema, partition_by)
     if sources and not may_hold_sources(path, sources):
         # One file per partition value and write: a daily delivery adds one file, not one
         # per task, so later scans of the whole table open hundreds of files, not thousands.
@@ -90,4 +153,4 @@ def insert_new_rows(
             literals = sorted({f"'{row[column]}'" for row in values})
             if literals:
                 condition += f" AND t.`{column}` IN ({', '.join(literals)})"
-    (table.alias("t").merge(rows.alias("s"), condition).whenNotMatchedInsertAll().execute())
+    merge_into(spark, path, rows, condition)

@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 
 from epilake.progress import progress
 from epilake.settings import Settings
+from epilake.spark import is_remote
 from spark_jobs.common import audit
 from spark_jobs.common.delta import insert_new_rows
 from spark_jobs.common.landing import LandingFile, decode_file, discover
@@ -26,6 +27,10 @@ from spark_jobs.common.schemas import BRONZE, QUARANTINE
 from spark_jobs.common.window import EVERYTHING, DeliveryWindow
 
 DEFAULT_CHUNK_LINES = 400_000
+# Over Spark Connect the lines travel to the server as one local relation, which the server
+# holds several times over in its heap while it plans the write: 400,000 lines of the M
+# lab feed exhausted a 4 GiB server (decision 0012), so a remote session sends fewer.
+REMOTE_CHUNK_LINES = 50_000
 
 
 @dataclass(frozen=True)
@@ -120,11 +125,13 @@ class FeedIngestor:
         spark: SparkSession,
         settings: Settings,
         spec: FeedSpec,
-        chunk_lines: int = DEFAULT_CHUNK_LINES,
+        chunk_lines: int | None = None,
     ) -> None:
         self.spark = spark
         self.settings = settings
         self.spec = spec
+        if chunk_lines is None:
+            chunk_lines = REMOTE_CHUNK_LINES if is_remote(spark) else DEFAULT_CHUNK_LINES
         self.chunk_lines = chunk_lines
         self.ingested_at = datetime.now(UTC).replace(microsecond=0)
         self.summary = IngestSummary(feed=spec.feed, entity=spec.entity)

@@ -16,14 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from epilake.settings import Settings
 from spark_jobs.common import audit
-from spark_jobs.common.delta import ensure_table, read_table
+from spark_jobs.common.delta import ensure_table, merge_into, read_table
 from spark_jobs.common.ops_tables import read_rows, row_count, table_version
 from spark_jobs.common.window import DeliveryWindow
 
@@ -169,10 +168,9 @@ def promote(
     land right, and promoting the same rows twice changes nothing.
     """
     path = settings.table_path(*spec.parts)
-    table = ensure_table(spark, path, spec.schema)
-    if set(table.toDF().columns) - set(spec.schema.fieldNames()):
+    ensure_table(spark, path, spec.schema)
+    if set(spark.read.format("delta").load(path).columns) - set(spec.schema.fieldNames()):
         retire_columns(spark, path, spec.schema)
-        table = DeltaTable.forPath(spark, path)
     pending = pending_files(settings, spec.feed, spec.entity, window)
     rows_in = 0
     if pending:
@@ -184,12 +182,13 @@ def promote(
                 # The first load into the new (empty) table: every row is an insert.
                 split_by_delivery(updates, rows_in).write.format("delta").mode("append").save(path)
             else:
-                (
-                    table.alias("t")
-                    .merge(updates.alias("s"), f"t.`{spec.key}` = s.`{spec.key}`")
-                    .whenMatchedUpdateAll(condition=NEWER_VERSION)
-                    .whenNotMatchedInsertAll()
-                    .execute()
+                merge_into(
+                    spark,
+                    path,
+                    updates,
+                    f"t.`{spec.key}` = s.`{spec.key}`",
+                    update=True,
+                    update_when=NEWER_VERSION,
                 )
         finally:
             updates.unpersist()

@@ -10,7 +10,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from epilake.settings import Settings
-from spark_jobs.common.delta import ensure_table, read_table
+from spark_jobs.common.delta import ensure_table, merge_into, read_table
 from spark_jobs.common.ingest import FeedIngestor, FeedSpec, IngestSummary
 from spark_jobs.common.ops_tables import row_count, table_version
 from spark_jobs.common.run_alone import run_feed
@@ -73,7 +73,7 @@ def promote_to_silver(
     They are kept on local disk, not the heap: a first load's history is millions of rows.
     """
     path = settings.table_path(*PATIENTS_TABLE)
-    table = ensure_table(spark, path, SILVER_PATIENTS)
+    ensure_table(spark, path, SILVER_PATIENTS)
     pending = pending_files(settings, FEED, transforms.ENTITY, window)
     rows_in = 0
     if pending:
@@ -92,13 +92,7 @@ def promote_to_silver(
         )
         try:
             rows_in = changed.count()
-            (
-                table.alias("t")
-                .merge(changed.alias("s"), "t.event_id = s.event_id")
-                .whenMatchedUpdateAll()
-                .whenNotMatchedInsertAll()
-                .execute()
-            )
+            merge_into(spark, path, changed, "t.event_id = s.event_id", update=True)
         finally:
             changed.unpersist()
             history.unpersist()

@@ -30,7 +30,7 @@ _ROW_DDL = ", ".join(f"`{name}` STRING" for name in codes.COLUMNS)
 
 
 def _csv_row() -> Column:
-    return F.from_csv(F.col("raw"), _ROW_DDL, {})
+    return F.from_csv(F.col("raw"), _ROW_DDL)
 
 
 def parse_events(lines: DataFrame) -> DataFrame:

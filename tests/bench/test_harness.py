@@ -1,6 +1,9 @@
 """The benchmark harness's own logic: stage mapping, projection, floors, plot, memory."""
 
 import os
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -16,6 +19,7 @@ from bench.monitor import TreeSampler, tree_rss_bytes
         ("records_silver", "silver"),
         ("warehouse_models", "dbt"),
         ("reports__dbt_docs", "dbt"),
+        ("reports__data_docs", "gates"),
         ("dashboards__officials", "dashboards"),
         ("extracts__demo_partner", "extracts"),
         ("extract_models", "extracts"),
@@ -88,3 +92,21 @@ def test_the_sampler_sees_this_process_memory():
     with TreeSampler(os.getpid(), interval=0.01) as sampler:
         [bytearray(1) for _ in range(10_000)]
     assert sampler.peak_gib() > 0
+
+
+def test_the_sampler_adds_the_trees_the_work_runs_in(tmp_path):
+    """With a Spark server, the server's memory counts with the run's."""
+    other = subprocess.Popen(
+        [sys.executable, "-c", "x = b'x' * (300 * 2**20); input()"], stdin=subprocess.PIPE
+    )
+    try:
+        while tree_rss_bytes(other.pid) < 300 * 2**20:
+            time.sleep(0.05)
+        with TreeSampler(os.getpid(), interval=0.01) as alone:
+            time.sleep(0.05)
+        with TreeSampler(os.getpid(), interval=0.01, also=(other.pid,)) as both:
+            time.sleep(0.05)
+    finally:
+        other.kill()
+        other.wait()
+    assert both.peak_gib() - alone.peak_gib() >= 0.25

@@ -77,7 +77,7 @@ def test_the_dashboard_waits_for_the_marts(repository):
 
 
 def test_the_partners_work_runs_after_the_dashboard(repository):
-    """The extract models, the extracts and the dbt docs are built in their own steps, which
+    """The extract models, the extracts and both docs sites are built in their own steps, which
     a run takes after the dashboard (lower priority), and the dashboard needs none of them."""
     job = defs.resolve_job_def("epilake_pipeline")
     priorities = {
@@ -87,6 +87,9 @@ def test_the_partners_work_runs_after_the_dashboard(repository):
     assert priorities["extract_models"] < 0
     assert priorities["extracts__demo_partner"] < 0
     assert priorities["reports__dbt_docs"] < 0
+    assert priorities["reports__data_docs"] < 0
+    data_docs = repository.asset_graph.get(dg.AssetKey(["reports", "data_docs"]))
+    assert dg.AssetKey(["dashboards", "officials"]) in data_docs.parent_keys
     upstream, todo = set(), [dg.AssetKey(["dashboards", "officials"])]
     while todo:
         parents = repository.asset_graph.get(todo.pop()).parent_keys - upstream

@@ -46,6 +46,11 @@ def test_the_run_succeeds_and_writes_every_output(city):
     assert city.settings.warehouse.exists()
     assert (city.settings.dashboards_dir / "index.html").exists()
     assert (city.settings.reports_dir / "dbt_docs" / "index.html").exists()
+    # Data Docs: every gate's validation, rendered in one batch after the dashboard.
+    docs = city.settings.reports_dir / "data_docs"
+    index = (docs / "index.html").read_text()
+    assert "marts__fct_cases_daily" in index and "silver__lab_results" in index
+    assert len(list((docs / "validations").rglob("*.html"))) >= 20
     assert "Pipeline succeeded" in city.output
 
 

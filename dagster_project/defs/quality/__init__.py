@@ -1,5 +1,6 @@
 import dagster as dg
 
 from dagster_project.defs.quality.checks import GATE_CHECKS
+from dagster_project.defs.quality.docs import quality_docs
 
-defs = dg.Definitions(asset_checks=GATE_CHECKS)
+defs = dg.Definitions(assets=[quality_docs], asset_checks=GATE_CHECKS)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from dagster_project.defs.quality.docs import data_docs_dir
 from dagster_project.defs.quality.gates import Gate, gates_by_step
 from dagster_project.defs.resources import EpiLakeResource
 from epilake.settings import Settings
@@ -79,9 +80,7 @@ def evaluate_gate(
             metadata={"suite": gate.suite_name, "rows": 0},
         )
         return nothing, []
-    outcome = validate_dataframe(
-        frame, gate.build(run_date), docs_dir=settings.reports_dir / "data_docs"
-    )
+    outcome = validate_dataframe(frame, gate.build(run_date), docs_dir=data_docs_dir(settings))
     if len(frame) > LARGE_FRAME_ROWS:
         del frame
         release_memory()

@@ -1,0 +1,40 @@
+"""The quality gates' Data Docs: rendered once per run, after the dashboard."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_project.defs.dbt.assets import AFTER_THE_USERS
+from dagster_project.defs.resources import EpiLakeResource
+from epilake.settings import Settings
+from expectations.runner import build_pending_data_docs
+
+
+def data_docs_dir(settings: Settings) -> Path:
+    return settings.reports_dir / "data_docs"
+
+
+@dg.asset(
+    key=["reports", "data_docs"],
+    deps=[dg.AssetKey(["dashboards", "officials"])],
+    group_name="quality",
+    op_tags=AFTER_THE_USERS,
+)
+def quality_docs(
+    context: dg.AssetExecutionContext, epilake: EpiLakeResource
+) -> dg.MaterializeResult:
+    """Great Expectations Data Docs of this run's validations into ``<home>/reports/data_docs``.
+
+    A failing suite's page is written the moment it fails; the passing ones wait for this
+    step, so rendering them does not hold up the dashboard. Runs share the process of the
+    gates (the in-process executor): the validations are in its GX context.
+    """
+    folder = data_docs_dir(epilake.settings())
+    rendered = build_pending_data_docs(folder)
+    context.log.info(f"Data Docs: {rendered} validations rendered into {folder / 'index.html'}")
+    return dg.MaterializeResult(
+        metadata={
+            "validations_rendered": rendered,
+            "index": dg.MetadataValue.path(str(folder / "index.html")),
+        }
+    )

@@ -1,0 +1,56 @@
+"""The Spark Connect server's command line and state files (the real server: integration)."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from epilake import spark_server
+from epilake.cli import main
+from epilake.spark import DELTA_EXTENSION, is_remote
+
+
+def _conf(command: list[str]) -> dict[str, str]:
+    pairs = [command[i + 1] for i, part in enumerate(command) if part == "--conf"]
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+def test_the_server_gets_delta_and_every_session_setting_of_the_embedded_spark(settings):
+    command = spark_server.server_command(settings, 15123)
+    conf = _conf(command)
+
+    assert command[command.index("--class") + 1] == spark_server.SERVER_CLASS
+    assert conf["spark.sql.extensions"] == DELTA_EXTENSION
+    assert conf["spark.connect.grpc.binding.port"] == "15123"
+    assert conf["spark.connect.grpc.binding.address"] == "127.0.0.1"  # not the network
+    assert conf["spark.sql.session.timeZone"] == "UTC"
+    jars = command[command.index("--jars") + 1].split(",")
+    assert any("delta-spark" in jar for jar in jars)
+    assert command[-1] == "spark-internal"
+
+
+def test_no_state_files_mean_no_server(settings):
+    state = spark_server.state(settings)
+    assert (state.running, state.url) == (False, None)
+    assert spark_server.stop(settings) is False
+
+
+def test_a_dead_pid_is_not_a_running_server(settings):
+    folder = settings.home / "spark-server"
+    folder.mkdir(parents=True)
+    (folder / "pid").write_text("999999999")
+    (folder / "port").write_text("15123")
+    assert not spark_server.state(settings).running
+
+
+def test_status_exits_non_zero_without_a_server(tmp_path):
+    result = CliRunner().invoke(main, ["spark-server", "status", "--home", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "No Spark server is running" in result.output
+
+
+def test_the_embedded_session_is_not_remote_and_loads_in_big_chunks(spark, settings):
+    from spark_jobs.common.ingest import DEFAULT_CHUNK_LINES, FeedIngestor
+    from spark_jobs.lab.job import LAB_SPEC
+
+    assert not is_remote(spark)
+    assert FeedIngestor(spark, settings, LAB_SPEC).chunk_lines == DEFAULT_CHUNK_LINES
