@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
 import platform
 import shutil
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+from epilake.spark_server import ServerState
+
 RESULTS = Path(__file__).resolve().parent / "results"
+SERVER_PORT = 15077
 
 
 def _cpu_model() -> str:
@@ -51,3 +57,19 @@ def hold_back(landing: Path, held: Path, day: date) -> None:
 def give_back(held: Path, landing: Path) -> None:
     for folder in held.glob("*/*"):
         shutil.move(folder, landing / folder.parent.name / folder.name)
+
+
+@contextlib.contextmanager
+def spark_server(work: Path, enabled: bool) -> Iterator[ServerState | None]:
+    """A Spark Connect server for a bench's runs (``--spark server``), stopped after."""
+    if not enabled:
+        yield None
+        return
+    from epilake import spark_server as server
+    from epilake.settings import get_settings
+
+    settings = dataclasses.replace(get_settings(), home=work / "spark-server")
+    try:
+        yield server.start(settings, SERVER_PORT)
+    finally:
+        server.stop(settings)

@@ -16,8 +16,6 @@ redrawn from the newest result of every scale.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import json
 import os
 import shutil
@@ -25,14 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
 
-from bench.common import give_back, hold_back
+from bench.common import give_back, hold_back, spark_server
 from epilake.spark_server import ServerState
 
 STAGES = ("generate", "bronze", "silver", "gates", "dbt", "dashboards", "extracts")
@@ -51,8 +48,6 @@ class Scale:
     days: int
     run: bool = True  # False: projected from the smaller scales
 
-
-SERVER_PORT = 15077
 
 SCALES = {
     "S": Scale("S", 10_000, 90),
@@ -202,22 +197,6 @@ def run_baseline(landing: Path, logs: Path) -> dict:
 
 def last_delivery_day(landing: Path) -> date:
     return max(date.fromisoformat(p.name) for p in (landing / "register").glob("????-??-??"))
-
-
-@contextlib.contextmanager
-def spark_server(work: Path, enabled: bool) -> Iterator[ServerState | None]:
-    """A Spark Connect server for the bench's runs (``--spark server``), stopped after."""
-    if not enabled:
-        yield None
-        return
-    from epilake import spark_server as server
-    from epilake.settings import get_settings
-
-    settings = dataclasses.replace(get_settings(), home=work / "spark-server")
-    try:
-        yield server.start(settings, SERVER_PORT)
-    finally:
-        server.stop(settings)
 
 
 def bench_scale(

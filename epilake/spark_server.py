@@ -55,7 +55,7 @@ def spark_home() -> Path:
 def server_command(settings: Settings, port: int) -> list[str]:
     """``spark-submit`` of the Spark Connect server with EpiLake's jars and settings."""
     conf = {
-        **static_conf(settings),
+        **static_conf(settings, long_running=True),
         **session_conf(settings),
         "spark.connect.grpc.binding.address": "127.0.0.1",
         "spark.connect.grpc.binding.port": str(port),

@@ -158,10 +158,7 @@ def _active(n: int, versions: lab.LabVersions, record_rows: dict, epidemic) -> n
 
 def _positive_antibodies(versions: lab.LabVersions) -> tuple[np.ndarray, np.ndarray]:
     """(person, issued) of antibody results whose latest version is positive."""
-    order = np.lexsort((versions.updated, versions.result))
-    latest = versions.take(
-        order[np.r_[versions.result[order][1:] != versions.result[order][:-1], True]]
-    )
+    latest = versions.latest()
     positive = (latest.outcome == lab.DETECTED) | (np.nan_to_num(latest.value) >= 33.8)
     counted = np.isin(latest.status, [2, 3, 4])  # final, amended, corrected
     keep = (lab.LOINC_TYPE[latest.loinc] == 2) & positive & counted & (latest.person >= 0)

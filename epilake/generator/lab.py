@@ -67,6 +67,12 @@ class LabVersions:
     def take(self, index) -> LabVersions:
         return LabVersions(**{k: v[index] for k, v in vars(self).items()})
 
+    def latest(self) -> LabVersions:
+        """The last-updated version of each result."""
+        order = np.lexsort((self.updated, self.result))
+        ends = np.r_[self.result[order][1:] != self.result[order][:-1], True][: len(order)]
+        return self.take(order[ends])
+
     @staticmethod
     def concat(parts: list[LabVersions]) -> LabVersions:
         return LabVersions(

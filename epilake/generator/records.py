@@ -47,7 +47,8 @@ class Resources:
 
 
 def _cat(parts: list[dict]) -> dict[str, np.ndarray]:
-    parts = [p for p in parts if len(next(iter(p.values())))]
+    # Empty parts keep their columns (a short or early period can have no rows of a kind).
+    parts = [p for p in parts if p]
     if not parts:
         return {}
     return {k: np.concatenate([np.asarray(p[k]) for p in parts]) for k in parts[0]}
@@ -319,6 +320,8 @@ def _encounter_of(encounters: dict, case: np.ndarray, role: int) -> np.ndarray:
 def _monitoring_encounter(encounters: dict, case: np.ndarray, at: np.ndarray) -> np.ndarray:
     """For each reading, the case's latest telemedicine consultation at or before it."""
     rows = np.flatnonzero(encounters["role"] == 4)
+    if not len(rows):
+        return np.full(len(case), -1, dtype=np.int64)
     span = 10**9
     keys = encounters["case"][rows] * span + (encounters["start"][rows] - encounters["start"].min())
     order = np.argsort(keys)

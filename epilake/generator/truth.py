@@ -39,10 +39,7 @@ def okrug_on(
 def expected_tests_daily(versions: LabVersions, readable: np.ndarray) -> pd.DataFrame:
     """fct_tests_daily as a correct pipeline must compute it, from the versions it must accept."""
     ok = (versions.fault == 0) & readable
-    v = versions.take(ok)
-    order = np.lexsort((v.updated, v.result))
-    last = np.r_[v.result[order][1:] != v.result[order][:-1], True]
-    latest = v.take(order[last])
+    latest = versions.take(ok).latest()
     counted = np.isin(latest.status, [codes.STATUSES.index(s) for s in codes.RESULT_STATUSES])
     latest = latest.take(counted)
     positive = (latest.outcome == DETECTED) | (

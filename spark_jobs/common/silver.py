@@ -136,11 +136,23 @@ def bronze_of(
 def record_promotions(
     spark: SparkSession, settings: Settings, feed: str, entity: str, pending: Sequence
 ) -> None:
+    record_promotions_of(spark, settings, [(feed, entity, pending)])
+
+
+def record_promotions_of(
+    spark: SparkSession, settings: Settings, promoted: Sequence[tuple[str, str, Sequence]]
+) -> None:
+    """Log the ``(feed, entity, pending files)`` as promoted, in one append (one commit)."""
     promoted_at = datetime.now(UTC).replace(microsecond=0)
-    spark.createDataFrame(
-        [(feed, entity, row["source_file"], row["delivery_date"], promoted_at) for row in pending],
-        audit.PROMOTIONS_SCHEMA,
-    ).write.format("delta").mode("append").save(settings.table_path(*audit.PROMOTIONS_TABLE))
+    rows = [
+        (feed, entity, row["source_file"], row["delivery_date"], promoted_at)
+        for feed, entity, pending in promoted
+        for row in pending
+    ]
+    if rows:
+        spark.createDataFrame(rows, audit.PROMOTIONS_SCHEMA).write.format("delta").mode(
+            "append"
+        ).save(settings.table_path(*audit.PROMOTIONS_TABLE))
 
 
 @dataclass(frozen=True)
@@ -160,12 +172,18 @@ class SilverSpec:
 
 
 def promote(
-    spark: SparkSession, settings: Settings, spec: SilverSpec, window: DeliveryWindow
-) -> SilverSummary:
+    spark: SparkSession,
+    settings: Settings,
+    spec: SilverSpec,
+    window: DeliveryWindow,
+    *,
+    log_promotions: bool = True,
+) -> tuple[SilverSummary, list[dict]]:
     """MERGE the bronze rows of files not yet promoted into the silver table of ``spec``.
 
     Latest version wins by version time (not arrival), so late and out-of-order deliveries
-    land right, and promoting the same rows twice changes nothing.
+    land right, and promoting the same rows twice changes nothing. Returns the summary and
+    the files promoted; ``log_promotions=False`` leaves logging them to the caller.
     """
     path = settings.table_path(*spec.parts)
     ensure_table(spark, path, spec.schema)
@@ -192,8 +210,15 @@ def promote(
                 )
         finally:
             updates.unpersist()
-        record_promotions(spark, settings, spec.feed, spec.entity, pending)
-    return SilverSummary(spec.table, len(pending), rows_in, row_count(path), table_version(path))
+        if log_promotions:
+            record_promotions(spark, settings, spec.feed, spec.entity, pending)
+    summary = SilverSummary(spec.table, len(pending), rows_in, row_count(path), table_version(path))
+    return summary, pending
+
+
+# Up to this many delivery days pending, every table of a feed is promoted at once; more
+# (a first load, a long backfill) two at a time, to bound the memory the MERGEs hold.
+SMALL_DELIVERY_DAYS = 7
 
 
 def promote_many(
@@ -201,14 +226,34 @@ def promote_many(
     settings: Settings,
     specs: Sequence[SilverSpec],
     window: DeliveryWindow,
-    workers: int = 2,
 ) -> list[SilverSummary]:
     """``promote`` several independent tables at once (results in ``specs`` order).
 
     A small daily delivery leaves each MERGE waiting on Spark's per-job and Delta's
-    per-commit latency more than on the two cores, so two tables in flight finish sooner
-    than one after the other; each writes only its own table (and appends to the promotions
-    log, which concurrent blind appends do not conflict on).
+    per-commit latency more than on the two cores, so tables in flight together finish
+    sooner than one after the other (the five records tables of an M day: 17-18 s two at a
+    time, 15 s all five); each writes only its own table. The promoted files of all tables
+    are logged in one append at the end: a crash before it re-promotes the same rows next
+    run, which changes nothing.
     """
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="promote") as pool:
-        return list(pool.map(lambda spec: promote(spark, settings, spec, window), specs))
+    days = {
+        row["delivery_date"]
+        for spec in specs
+        for row in pending_files(settings, spec.feed, spec.entity, window)
+    }
+    workers = len(specs) if len(days) <= SMALL_DELIVERY_DAYS else 2
+
+    def one(spec: SilverSpec) -> tuple[SilverSummary, list[dict]]:
+        return promote(spark, settings, spec, window, log_promotions=False)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="promote") as pool:
+        results = list(pool.map(one, specs))
+    record_promotions_of(
+        spark,
+        settings,
+        [
+            (spec.feed, spec.entity, pending)
+            for spec, (_, pending) in zip(specs, results, strict=True)
+        ],
+    )
+    return [summary for summary, _ in results]

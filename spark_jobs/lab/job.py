@@ -48,7 +48,7 @@ def promote_to_silver(
     spark: SparkSession, settings: Settings, window: DeliveryWindow = EVERYTHING
 ) -> SilverSummary:
     """MERGE the bronze rows of files not yet promoted into ``silver/lab_results``."""
-    return promote(spark, settings, LAB_RESULTS, window)
+    return promote(spark, settings, LAB_RESULTS, window)[0]
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def ingest_bronze(
 def promote_to_silver(
     spark: SparkSession, settings: Settings, window: DeliveryWindow = EVERYTHING
 ) -> SilverSummary:
-    return promote(spark, settings, CONTACTS, window)
+    return promote(spark, settings, CONTACTS, window)[0]
 
 
 if __name__ == "__main__":

@@ -110,3 +110,68 @@ def test_the_sampler_adds_the_trees_the_work_runs_in(tmp_path):
         other.kill()
         other.wait()
     assert both.peak_gib() - alone.peak_gib() >= 0.25
+
+
+def _landing_with_days(root, days):
+    for feed in ("lab", "register"):
+        for day in days:
+            (root / feed / day).mkdir(parents=True)
+            (root / feed / day / "batch.csv").write_text(day)
+
+
+@pytest.mark.parametrize("served", [False, True])
+def test_ingest_bench_loads_the_year_then_each_held_day_and_restores_the_landing(
+    tmp_path, monkeypatch, served
+):
+    """Which delivery days each ingest run sees (the Spark runs themselves are the bench's)."""
+    from datetime import date
+
+    from bench import ingest
+
+    landing = tmp_path / "landing"
+    days = ["2020-03-01", "2020-03-02", "2020-03-03", "2020-03-04"]
+    _landing_with_days(landing, days)
+    seen = []
+
+    def fake_child(landing_dir, home, server=None):
+        home.mkdir(parents=True, exist_ok=True)
+        visible = sorted(p.name for p in (landing_dir / "lab").iterdir())
+        seen.append((visible[-1], len(visible), server is not None, home.name))
+        return {"stages": [], "seconds": 1.0, "peak_kib": 0}
+
+    monkeypatch.setattr(ingest, "_run_child", fake_child)
+    monkeypatch.setattr(ingest, "spark_server", _fake_server)
+    runs = ingest._load_days(landing, tmp_path / "work", date(2020, 3, 4), served)
+
+    if served:
+        assert list(runs) == [
+            "full",
+            "first_day_on_server",
+            "incremental_day",
+            "incremental_day_embedded",
+        ]
+        assert seen == [
+            ("2020-03-02", 2, False, "home"),
+            ("2020-03-03", 3, True, "home"),
+            ("2020-03-04", 4, True, "home"),
+            ("2020-03-04", 4, False, "home-embedded"),
+        ]
+    else:
+        assert list(runs) == ["full", "incremental_day"]
+        assert seen == [("2020-03-03", 3, False, "home"), ("2020-03-04", 4, False, "home")]
+    assert sorted(p.name for p in (landing / "register").iterdir()) == days
+
+
+class _FakeServerState:
+    url = "sc://127.0.0.1:1"
+    pid = 1
+
+
+def _fake_server(work, enabled):
+    import contextlib
+
+    @contextlib.contextmanager
+    def server():
+        yield _FakeServerState() if enabled else None
+
+    return server()

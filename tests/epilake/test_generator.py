@@ -272,3 +272,13 @@ def test_vaccinated_residents_get_antibody_tests(tmp_path):
     }
     assert len(vaccinated) > 500
     assert len(vaccinated & igg) > 20
+
+
+@pytest.mark.parametrize(("patients", "days", "seed"), [(100, 7, 1), (1000, 7, 42), (150, 3, 3)])
+def test_a_small_or_early_city_with_few_or_no_cases_still_generates(tmp_path, patients, days, seed):
+    """The smallest city the CLI allows (and smaller): some record types have no rows at
+    all in the first days of the epidemic, which once crashed the generator."""
+    config = CityConfig(patients=patients, days=days, seed=seed, dirt=0.0)
+    summary = generate_city(tmp_path, config)
+    assert summary.lines["register"] >= patients
+    assert validate_landing(tmp_path, NOW) == []

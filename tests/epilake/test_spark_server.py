@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from epilake import spark_server
 from epilake.cli import main
-from epilake.spark import DELTA_EXTENSION, is_remote
+from epilake.spark import DELTA_EXTENSION, is_remote, static_conf
 
 
 def _conf(command: list[str]) -> dict[str, str]:
@@ -26,6 +26,15 @@ def test_the_server_gets_delta_and_every_session_setting_of_the_embedded_spark(s
     jars = command[command.index("--jars") + 1].split(",")
     assert any("delta-spark" in jar for jar in jars)
     assert command[-1] == "spark-internal"
+
+
+def test_the_server_keeps_its_whole_heap_and_the_embedded_jvm_gives_memory_back(settings):
+    served = _conf(spark_server.server_command(settings, 15123))["spark.driver.extraJavaOptions"]
+    embedded = static_conf(settings)["spark.driver.extraJavaOptions"]
+
+    assert "-Xms4g" in served.split()
+    assert "G1PeriodicGCInterval" not in served
+    assert "G1PeriodicGCInterval" in embedded and "-Xms" not in embedded
 
 
 def test_no_state_files_mean_no_server(settings):

@@ -41,3 +41,35 @@ def test_an_unknown_extra_column_stops_the_run_and_changes_nothing(spark, tmp_pa
     with pytest.raises(SilverSchemaError, match=r"\['nickname'\].*Rebuild silver"):
         retire_columns(spark, path, SCHEMA)
     assert "nickname" in spark.read.format("delta").load(path).columns
+
+
+def test_a_feeds_tables_are_promoted_together_and_logged_in_one_commit(spark, settings):
+    """All five records tables in one promotion step: one commit to the promotion log, and
+    a second promotion of the same delivery finds nothing to do."""
+    from deltalake import DeltaTable
+
+    from epilake.generator import CityConfig, generate_city
+    from spark_jobs.common import audit
+    from spark_jobs.records import job as records
+
+    generate_city(settings.landing, CityConfig(patients=2000, days=20, seed=5, dirt=0.0))
+    records.ingest_bronze(spark, settings)
+    log_path = settings.table_path(*audit.PROMOTIONS_TABLE)
+    before = DeltaTable(log_path).version() if DeltaTable.is_deltatable(log_path) else -1
+
+    summaries = records.promote_to_silver(spark, settings)
+
+    assert [s.table for s in summaries] == list(records.SILVER_TABLES)
+    assert sum(s.rows_in for s in summaries) > 0
+    assert DeltaTable(log_path).version() == before + 1
+    logged = DeltaTable(log_path).to_pyarrow_table().to_pylist()
+    assert len(logged) == sum(s.files_promoted for s in summaries)
+    assert len({row["entity"] for row in logged}) >= 3  # several tables, one commit
+    assert {row["entity"] for row in logged} == {
+        r.entity for r, s in zip(records.RESOURCES, summaries, strict=True) if s.files_promoted
+    }
+
+    again = records.promote_to_silver(spark, settings)
+    assert [s.rows_in for s in again] == [0] * len(summaries)
+    assert [s.rows_total for s in again] == [s.rows_total for s in summaries]
+    assert DeltaTable(log_path).version() == before + 1
