@@ -62,7 +62,10 @@ def stage_of(step_key: str) -> str:
         return "bronze"
     if step_key.endswith("_silver"):
         return "silver"
-    if step_key.startswith("warehouse_models") or step_key == "reports__dbt_docs":
+    if (
+        step_key.startswith(("warehouse_models", "analyst_models"))
+        or step_key == "reports__dbt_docs"
+    ):
         return "dbt"
     if "dashboard" in step_key:
         return "dashboards"

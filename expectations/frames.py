@@ -66,12 +66,18 @@ def loaded_rows(settings: Settings, layer: str, *parts: str, since: datetime, ru
     patients = settings.table_path("silver", "patients")
     derived = SILVER_DERIVED.get(parts[-1], {}) if layer == "silver" else BRONZE_DERIVED
     key = MATCH_KEY.get(parts[-1], "patient_key")
+    # The rows of the whole table still waiting for their patient's register delivery: an
+    # anti join to the register's keys (a NOT IN cost 0.3-0.5 s more per gate at M).
     if "_oldest_unmatched_days" not in derived:
-        waiting = "false"
+        waiting = "select _delivery_date from everything where false"
     elif (Path(patients) / "_delta_log").is_dir():
-        waiting = f"everything.{key} not in (select patient_key from delta_scan('{patients}'))"
+        waiting = (
+            f"select everything._delivery_date from everything "
+            f"anti join (select distinct patient_key from delta_scan('{patients}')) as known "
+            f"on everything.{key} = known.patient_key where everything.{key} is not null"
+        )
     else:
-        waiting = "true"  # no register delivery yet: every row waits for it
+        waiting = "select _delivery_date from everything"  # no register delivery yet
     extra = "".join(f", {expression} as {name}" for name, expression in derived.items())
     needs_people = any("people." in expression for expression in derived.values())
     people_join = (
@@ -99,15 +105,17 @@ def loaded_rows(settings: Settings, layer: str, *parts: str, since: datetime, ru
                 min(case when covid_status = 'deceased'
                     then coalesce(status_since, valid_from_date) end) as death_date
             from delta_scan('{patients}')
+            where patient_key in (select patient_key from rows)
             group by patient_key
         ),
         newest as (select max(_delivery_date) as day from everything),
+        waiting as ({waiting}),
         unmatched as (
             select
-                coalesce(max(newest.day - everything._delivery_date)
-                    filter (where {waiting}), 0) as days,
-                coalesce(avg(case when {waiting} then 1.0 else 0.0 end), 0) as share
-            from everything, newest
+                coalesce((select max(newest.day - waiting._delivery_date)
+                    from waiting, newest), 0) as days,
+                coalesce((select count(*) from waiting)
+                    / nullif((select count(*) from everything), 0), 0) as share
         )
         select rows.*{extra}
         from rows

@@ -18,6 +18,7 @@ from bench.monitor import TreeSampler, tree_rss_bytes
         ("lab_bronze", "bronze"),
         ("records_silver", "silver"),
         ("warehouse_models", "dbt"),
+        ("analyst_models", "dbt"),
         ("reports__dbt_docs", "dbt"),
         ("reports__data_docs", "gates"),
         ("dashboards__officials", "dashboards"),
@@ -26,6 +27,7 @@ from bench.monitor import TreeSampler, tree_rss_bytes
         ("register_silver_gates", "gates"),
         ("records_bronze_gates", "gates"),
         ("marts_gates", "gates"),
+        ("analyst_marts_gates", "gates"),
         ("lab_batches", "gates"),
     ],
 )

@@ -1,5 +1,6 @@
 """The Dagster definitions load, and the graph is wired the way the architecture says."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -103,6 +104,46 @@ def test_the_partners_work_runs_after_the_dashboard(repository):
     )
 
 
+def _upstream_of(repository, key: dg.AssetKey) -> set[dg.AssetKey]:
+    upstream, todo = set(), [key]
+    while todo:
+        parents = repository.asset_graph.get(todo.pop()).parent_keys - upstream
+        upstream |= parents
+        todo.extend(parents)
+    return upstream
+
+
+def test_the_dashboard_waits_only_for_the_marts_it_shows(repository):
+    """The dashboard's dbt step builds what the dashboard's exposure needs; the analysts'
+    marts build, and are gated, in steps a run takes after the dashboard."""
+    from dagster_project.defs.dashboards.assets import MARTS_SHOWN
+    from dagster_project.defs.dbt.resources import dbt_project
+    from dagster_project.defs.quality.checks import GATE_CHECKS
+
+    manifest = json.loads(Path(dbt_project().manifest_path).read_text())
+    exposure = manifest["exposures"]["exposure.epilake.officials_dashboard"]
+    assert {node.split(".")[-1] for node in exposure["depends_on"]["nodes"]} == set(MARTS_SHOWN)
+
+    upstream = _upstream_of(repository, dg.AssetKey(["dashboards", "officials"]))
+    marts = {key.path[1] for key in upstream if key.path[0] == "marts"}
+    assert marts == set(MARTS_SHOWN)
+    job = defs.resolve_job_def("epilake_pipeline")
+    priorities = {
+        node.name: int(node.definition.tags.get("dagster/priority", 0)) for node in job.graph.nodes
+    }
+    assert priorities["warehouse_models"] == priorities["marts_gates"] == 0
+    assert priorities["analyst_models"] < 0
+    assert priorities["analyst_marts_gates"] < 0
+    checks = {
+        key.asset_key.path[1]: step.node_def.name
+        for step in GATE_CHECKS
+        for key in step.check_keys
+        if key.asset_key.path[0] == "marts"
+    }
+    assert checks["fct_cases_daily"] == "marts_gates"
+    assert checks["dim_patients"] == checks["fct_patient_journeys"] == "analyst_marts_gates"
+
+
 def test_quality_gates_are_blocking_checks(repository):
     checks = {
         (spec.asset_key.to_user_string(), spec.name): spec
@@ -169,3 +210,16 @@ def test_automation_and_maintenance_are_defined():
     assert maintenance
     pipeline_keys = defs.resolve_job_def("epilake_pipeline").asset_layer.executable_asset_keys
     assert dg.AssetKey(["ops", "table_maintenance"]) not in pipeline_keys
+
+
+def test_the_dbt_resource_knows_the_dbt_version_without_running_dbt():
+    """The resource skips dagster-dbt's ``dbt --version`` subprocess and its in-process adapter:
+    the version it reports must still be the one the dbt executable prints."""
+    from dagster_project.defs.dbt.resources import dbt_executable, dbt_resource
+
+    resource = dbt_resource()
+    printed = subprocess.run(
+        [dbt_executable(), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"installed: {resource._cli_version}" in printed
+    assert resource._initialize_dbt_core_adapter(["build"]) is None

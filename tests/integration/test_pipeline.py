@@ -2,7 +2,9 @@
 
 import csv
 import json
+import os
 import shutil
+import subprocess
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -12,6 +14,7 @@ import duckdb
 import pytest
 from delta.tables import DeltaTable
 
+from dagster_project.defs.dbt.resources import DBT_PROJECT_DIR, dbt_executable
 from dagster_project.defs.feeds.assets import FEEDS_BY_NAME
 from epilake.duckdb_delta import connect
 from epilake.generator.writer import NOT_QUARANTINED
@@ -52,6 +55,23 @@ def test_the_run_succeeds_and_writes_every_output(city):
     assert "marts__fct_cases_daily" in index and "silver__lab_results" in index
     assert len(list((docs / "validations").rglob("*.html"))) >= 20
     assert "Pipeline succeeded" in city.output
+
+
+def test_the_dbt_unit_tests_pass_on_the_runs_warehouse(city, tmp_path):
+    """A run's ``dbt build`` leaves the unit tests out (they check SQL, not data); here they
+    run against the warehouse the run built (dbt reads the inputs' column types from it)."""
+    result = subprocess.run(
+        [dbt_executable(), "test", "--select", "test_type:unit", "--target-path", str(tmp_path)],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, **city.settings.export_env(), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    results = json.loads((tmp_path / "run_results.json").read_text())["results"]
+    assert len(results) >= 4
+    assert all(r["unique_id"].startswith("unit_test.") for r in results)
+    assert {r["status"] for r in results} == {"pass"}
 
 
 def test_tests_mart_equals_the_generator_truth_for_every_date_and_type(city):

@@ -40,8 +40,10 @@ class EpiLakeDbtTranslator(DagsterDbtTranslator):
 TRANSLATOR = EpiLakeDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-# The partners' training extract models build in their own step after the dashboard: the
-# city's officials should not wait for tables only the partners read.
+# The officials' dashboard waits only for the models upstream of its dbt exposure. The marts
+# it does not show (analysts' marts: patient journeys, the patient dimension, tracing by
+# setting) and the partners' training extract models build in their own steps after it.
+DASHBOARD_MODELS = "+exposure:officials_dashboard"
 EXTRACT_MODELS = "path:models/extracts"
 
 
@@ -52,20 +54,41 @@ def _dbt_build(
     os.environ.update(settings.export_env())  # dbt's profile reads the paths from EPILAKE_*
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     target_path = settings.home / "dbt_target" / target
-    yield from dbt.cli(["build"], context=context, target_path=target_path).stream()
+    # dbt's unit tests check the SQL, not the data: the test suite runs them, a run need not.
+    command = ["build", "--exclude-resource-type", "unit_test"]
+    yield from dbt.cli(command, context=context, target_path=target_path).stream()
 
 
 @dbt_assets(
     manifest=dbt_project().manifest_path,
     project=dbt_project(),
     dagster_dbt_translator=TRANSLATOR,
-    exclude=EXTRACT_MODELS,
+    select=DASHBOARD_MODELS,
 )
 def warehouse_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, epilake: EpiLakeResource
 ):
-    """``dbt build`` of the staging, intermediate and mart models into warehouse.duckdb."""
+    """``dbt build`` of the staging, intermediate and mart models the dashboard reads."""
     yield from _dbt_build(context, dbt, epilake.settings(), "build")
+
+
+# After the dashboard, before the partners' work and the catalogues.
+AFTER_THE_DASHBOARD = {"dagster/priority": "-1"}
+
+
+@dbt_assets(
+    manifest=dbt_project().manifest_path,
+    project=dbt_project(),
+    dagster_dbt_translator=TRANSLATOR,
+    exclude=f"{DASHBOARD_MODELS} {EXTRACT_MODELS}",
+    name="analyst_models",
+    op_tags=AFTER_THE_DASHBOARD,
+)
+def analyst_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, epilake: EpiLakeResource
+):
+    """``dbt build`` of the marts the dashboard does not show (after the dashboard)."""
+    yield from _dbt_build(context, dbt, epilake.settings(), "build_analysts")
 
 
 @dbt_assets(
@@ -74,7 +97,7 @@ def warehouse_models(
     dagster_dbt_translator=TRANSLATOR,
     select=EXTRACT_MODELS,
     name="extract_models",
-    op_tags={"dagster/priority": "-1"},
+    op_tags=AFTER_THE_DASHBOARD,
 )
 def extract_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, epilake: EpiLakeResource
@@ -89,7 +112,7 @@ AFTER_THE_USERS = {"dagster/priority": "-2"}
 
 @dg.asset(
     key=["reports", "dbt_docs"],
-    deps=[warehouse_models],
+    deps=[warehouse_models, analyst_models],
     group_name="warehouse",
     kinds={"dbt"},
     op_tags=AFTER_THE_USERS,

@@ -89,13 +89,15 @@ def evaluate_gate(
 
 
 def gate_step(step: str, gates: list[Gate]) -> dg.AssetChecksDefinition:
-    """The gates of one step (a feed's bronze, a feed's silver, the marts) as one op.
+    """The gates of one step (a feed's bronze, a feed's silver, the dashboard's marts, the
+    other marts) as one op.
 
     One op per feed and layer, not per table: a daily run's frames are small, so the
     per-step cost dominates. A failing blocking gate still stops only what is downstream
     of its step (one feed, or the marts).
     """
     by_key = {_check_key(gate): gate for gate in gates}
+    after_the_dashboard = all(gate.after_the_dashboard for gate in gates)
 
     @dg.multi_asset_check(
         name=step,
@@ -109,6 +111,7 @@ def gate_step(step: str, gates: list[Gate]) -> dg.AssetChecksDefinition:
             for key, gate in by_key.items()
         ],
         can_subset=True,
+        op_tags={"dagster/priority": "-1"} if after_the_dashboard else None,
     )
     def checks(context: dg.AssetCheckExecutionContext, epilake: EpiLakeResource):
         settings = epilake.settings()
