@@ -15,3 +15,8 @@ defs = dg.Definitions.merge(
     automation.defs,
     dg.Definitions(resources=RESOURCES),
 )
+
+
+def pipeline_job() -> dg.JobDefinition:
+    """``epilake_pipeline`` resolved (``dg.reconstructable`` needs a module-level target)."""
+    return defs.resolve_job_def("epilake_pipeline")

@@ -72,13 +72,21 @@ def generate(patients: int, start, days: int, seed: int, dirt: float, out: Path)
     required=True,
     help="Output folder: lake, warehouse.duckdb, dashboards, reports.",
 )
-def run(landing: Path, home: Path) -> None:
+@click.option(
+    "--steps-at-once",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Steps that may run at the same time (1: one after the other). Spark steps take "
+    "turns whatever it is.",
+)
+def run(landing: Path, home: Path, steps_at_once: int) -> None:
     """Run the whole pipeline (the Dagster job ``epilake_pipeline``) over a landing folder."""
     os.environ["EPILAKE_LANDING"] = str(landing.resolve())
     os.environ["EPILAKE_HOME"] = str(home.resolve())
     from epilake.pipeline import run_pipeline
 
-    report = run_pipeline(console=console)
+    report = run_pipeline(console=console, steps_at_once=steps_at_once)
     sys.exit(0 if report.success else 1)
 
 

@@ -88,21 +88,25 @@ def run_window(settings: Settings) -> tuple[date, date, list[str]]:
     return min(first, last), last, notes
 
 
-def run_pipeline(console: Console | None = None) -> RunReport:
-    """Run the whole pipeline in this process; never raises for a failed stage or gate."""
+def run_pipeline(console: Console | None = None, steps_at_once: int = 3) -> RunReport:
+    """Run the whole pipeline in this process; never raises for a failed stage or gate.
+
+    ``steps_at_once``: steps that may run at the same time on the run's threads (1: one
+    after the other); Spark steps take turns whatever it is (decision 0015).
+    """
     import dagster as dg
 
     console = console or Console()
     settings = get_settings()
     _prepare_environment(settings)
     console.print(f"[bold]EpiLake run[/]  landing={settings.landing}  home={settings.home}")
-    from dagster_project.definitions import defs
+    from dagster_project.definitions import pipeline_job
     from dagster_project.defs.partitions import range_tags
+    from dagster_project.defs.pipeline.executor import threaded_run_config
     from dagster_project.defs.quality.docs import data_docs_dir
     from epilake.spark import start_in_background
     from expectations.runner import build_pending_data_docs
 
-    job = defs.resolve_job_def("epilake_pipeline")
     try:
         first, last, notes = run_window(settings)
     except NothingToRun as problem:
@@ -111,24 +115,32 @@ def run_pipeline(console: Console | None = None) -> RunReport:
     console.print(f"Deliveries {first} to {last} (one run over those daily partitions)")
     began = time.perf_counter()
     start_in_background(settings)  # the JVM starts while Dagster plans the run
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
+    run_config = {
+        "loggers": {"console": {"config": {"log_level": "INFO"}}},
+        **threaded_run_config(max_concurrent=steps_at_once),
+    }
+    with (
+        dg.DagsterInstance.get() as instance,
+        dg.execute_job(
+            dg.reconstructable(pipeline_job),
+            instance,
+            run_config=run_config,
             tags=range_tags(first, last),
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        )
+            raise_on_error=False,
+        ) as result,
+    ):
+        success, run_id, events = result.success, result.run_id, result.all_events
     # A gate that blocked skipped the Data Docs step: render what validated anyway.
     build_pending_data_docs(data_docs_dir(settings))
     seconds = time.perf_counter() - began
-    report = RunReport(success=result.success, run_id=result.run_id, seconds=seconds)
+    report = RunReport(success=success, run_id=run_id, seconds=seconds)
     report.warnings.extend(notes)
 
-    table = Table(title=f"Run {result.run_id[:8]} ({seconds:.0f}s)")
+    table = Table(title=f"Run {run_id[:8]} ({seconds:.0f}s)")
     for column in ("asset / check", "result", "figures"):
         table.add_column(column)
     reported: set[str] = set()
-    for event in result.all_events:
+    for event in events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             mat = event.event_specific_data.materialization
             # A run over many daily partitions materializes each partition: report once.
@@ -188,6 +200,6 @@ def run_pipeline(console: Console | None = None) -> RunReport:
             console.print(f"  - {failure}")
         console.print(
             "Fix the data or code named above, then run again; loaded batches are not reloaded. "
-            f"Full log: DAGSTER_HOME={settings.dagster_home} dagster dev, run {result.run_id}."
+            f"Full log: DAGSTER_HOME={settings.dagster_home} dagster dev, run {run_id}."
         )
     return report

@@ -3,6 +3,8 @@ quality can be charted over time."""
 
 from __future__ import annotations
 
+import threading
+
 import pyarrow as pa
 from deltalake import write_deltalake
 
@@ -25,7 +27,12 @@ QUALITY_SCHEMA = pa.schema(
 )
 
 
+# Gates on several threads append to the one table; the first append creates it.
+_APPENDS = threading.Lock()
+
+
 def append_quality_results(settings: Settings, rows: list[dict]) -> None:
     if rows:
         table = pa.Table.from_pylist(rows, schema=QUALITY_SCHEMA)
-        write_deltalake(settings.table_path("ops", "quality_results"), table, mode="append")
+        with _APPENDS:
+            write_deltalake(settings.table_path("ops", "quality_results"), table, mode="append")

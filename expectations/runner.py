@@ -13,6 +13,7 @@ import copy
 import hashlib
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -145,14 +146,21 @@ def _result(item) -> ExpectationResult:
 # Data Docs pages waiting for the batch build, per site folder (validation results and their
 # suites live in this process's ephemeral GX context).
 _PENDING_DOCS: dict[str, list] = {}
+# A run's gates validate on several threads (the threaded executor); the GX context and
+# its stores are not made for that, so validations and renders take turns. Reading the
+# frames, most of a gate's time, happens outside.
+_GX_LOCK = threading.RLock()
 
 
 def build_pending_data_docs(docs_dir: Path) -> int:
     """Render the pages of this process's validations not yet in the Data Docs site at
     ``docs_dir``, and its index, in one build; returns the validations rendered."""
-    pages = _PENDING_DOCS.pop(str(docs_dir), [])
-    if pages:
-        _context(str(docs_dir)).build_data_docs(site_names=[DOCS_SITE], resource_identifiers=pages)
+    with _GX_LOCK:
+        pages = _PENDING_DOCS.pop(str(docs_dir), [])
+        if pages:
+            _context(str(docs_dir)).build_data_docs(
+                site_names=[DOCS_SITE], resource_identifiers=pages
+            )
     return len(pages) // 2
 
 
@@ -161,15 +169,16 @@ def validate_dataframe(
 ) -> SuiteOutcome:
     """Validate a whole pandas or Spark DataFrame against ``suite``."""
     engine = "pandas" if isinstance(frame, pd.DataFrame) else "spark"
-    context = _context(str(docs_dir) if docs_dir else None)
-    run = _checkpoint(context, suite, engine).run(batch_parameters={"dataframe": frame})
-    identifier, validation = next(iter(run.run_results.items()))
-    results = [_result(item) for item in validation.results]
-    if docs_dir:
-        pages = [identifier, ExpectationSuiteIdentifier(name=validation.suite_name)]
-        _PENDING_DOCS.setdefault(str(docs_dir), []).extend(pages)
-        if not all(r.success for r in results):
-            build_pending_data_docs(docs_dir)  # whoever looks into a failure finds it now
+    with _GX_LOCK:
+        context = _context(str(docs_dir) if docs_dir else None)
+        run = _checkpoint(context, suite, engine).run(batch_parameters={"dataframe": frame})
+        identifier, validation = next(iter(run.run_results.items()))
+        results = [_result(item) for item in validation.results]
+        if docs_dir:
+            pages = [identifier, ExpectationSuiteIdentifier(name=validation.suite_name)]
+            _PENDING_DOCS.setdefault(str(docs_dir), []).extend(pages)
+            if not all(r.success for r in results):
+                build_pending_data_docs(docs_dir)  # whoever looks into a failure finds it now
     rows = len(frame) if engine == "pandas" else frame.count()
     return SuiteOutcome(
         suite=suite.name,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -13,6 +14,10 @@ from pyspark.sql import types as T
 
 AUDIT_TABLE = ("ops", "batch_audit")
 PROMOTIONS_TABLE = ("ops", "silver_promotions")
+# Feeds load on several threads of one run (the threaded executor) and all append to the
+# audit and promotion tables; Delta lets blind appends commit side by side, but not two
+# first commits that both create the table. The appends are small: they take turns.
+OPS_APPENDS = threading.Lock()
 
 
 class FileStatus(StrEnum):

@@ -253,9 +253,10 @@ class FeedIngestor:
             frame = self.spark.createDataFrame(
                 [r.as_tuple() for r in self._audit_rows], audit.AUDIT_SCHEMA
             )
-            frame.write.format("delta").mode("append").save(
-                self.settings.table_path(*audit.AUDIT_TABLE)
-            )
+            with audit.OPS_APPENDS:
+                frame.write.format("delta").mode("append").save(
+                    self.settings.table_path(*audit.AUDIT_TABLE)
+                )
             self._audit_rows = []
 
     def _write_records(self) -> None:

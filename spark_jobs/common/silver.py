@@ -150,9 +150,11 @@ def record_promotions_of(
         for row in pending
     ]
     if rows:
-        spark.createDataFrame(rows, audit.PROMOTIONS_SCHEMA).write.format("delta").mode(
-            "append"
-        ).save(settings.table_path(*audit.PROMOTIONS_TABLE))
+        frame = spark.createDataFrame(rows, audit.PROMOTIONS_SCHEMA)
+        with audit.OPS_APPENDS:
+            frame.write.format("delta").mode("append").save(
+                settings.table_path(*audit.PROMOTIONS_TABLE)
+            )
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,11 @@ def _result(scale, records, seconds, baseline, stage_seconds):
     }
 
 
+def test_a_stage_counts_overlapping_steps_once():
+    assert pipeline.covered_seconds([(0, 10), (5, 12), (20, 21), (20.5, 20.7)]) == 13
+    assert pipeline.covered_seconds([]) == 0
+
+
 def test_l_is_projected_as_a_fixed_cost_plus_a_cost_per_record():
     small = _result("S", 1_000, 110.0, 1.0, 20.0)
     medium = _result("M", 101_000, 210.0, 11.0, 120.0)

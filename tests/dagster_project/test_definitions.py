@@ -20,7 +20,7 @@ def repository():
 
 def test_definitions_resolve_with_the_pipeline_job(repository):
     job = defs.resolve_job_def("epilake_pipeline")
-    assert job.executor_def.name == "in_process"
+    assert job.executor_def.name == "epilake_threads"
     keys = {key.to_user_string() for key in repository.asset_graph.get_all_asset_keys()}
     for expected in [
         "bronze/lab/observations",
@@ -186,7 +186,9 @@ def test_only_the_gate_checks_silver_so_dbt_waits_for_it(repository):
     assert on_silver == {"silver__lab_results"}
 
 
-def test_ingestion_assets_are_daily_partitioned_and_wait_for_the_register(repository):
+def test_ingestion_assets_are_daily_partitioned_and_silver_gates_wait_for_the_register(
+    repository,
+):
     graph = repository.asset_graph
     for key in [
         "bronze/lab/observations",
@@ -196,11 +198,50 @@ def test_ingestion_assets_are_daily_partitioned_and_wait_for_the_register(reposi
     ]:
         node = graph.get(dg.AssetKey(key.split("/")))
         assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition), key
-    for key in ["silver/lab_results", "silver/encounters", "silver/contacts"]:
-        assert (
-            dg.AssetKey(["silver", "patients"])
-            in graph.get(dg.AssetKey(key.split("/"))).parent_keys
+    patients = dg.AssetKey(["silver", "patients"])
+    for table in ["lab_results", "encounters", "contacts"]:
+        # The silver step does not read the register, so it runs beside the register's
+        # (decision 0015); its gate matches rows to the register, so the gate waits for it.
+        assert patients not in graph.get(dg.AssetKey(["silver", table])).parent_keys
+        spec = graph.get_check_spec(
+            dg.AssetCheckKey(dg.AssetKey(["silver", table]), f"silver__{table}")
         )
+        assert [dep.asset_key for dep in spec.additional_deps] == [patients]
+    job = defs.resolve_job_def("epilake_pipeline")
+    upstream_of_gate = job.graph.dependency_structure.all_upstream_outputs_from_node(
+        "lab_silver_gates"
+    )
+    assert "register_silver" in {output.node.name for output in upstream_of_gate}
+
+
+def test_steps_say_what_they_share_so_the_threaded_executor_can_limit_them():
+    from dagster_project.defs.pipeline.executor import SPARK_TAG, WAREHOUSE_TAG
+
+    job = defs.resolve_job_def("epilake_pipeline")
+    tagged = {
+        tag: {node.name for node in job.graph.nodes if tag in node.definition.tags}
+        for tag in (SPARK_TAG, WAREHOUSE_TAG)
+    }
+    assert tagged[SPARK_TAG] == {
+        f"{feed}_{layer}"
+        for feed in ("register", "lab", "records", "tracing")
+        for layer in ("bronze", "silver")
+    }
+    assert tagged[WAREHOUSE_TAG] == {
+        "warehouse_models",
+        "analyst_models",
+        "extract_models",
+        "reports__dbt_docs",
+        "marts_gates",
+        "analyst_marts_gates",
+        "dashboards__officials",
+        "extracts__demo_partner",
+    }
+
+
+def test_the_data_docs_wait_for_the_gates_that_run_after_the_dashboard(repository):
+    data_docs = repository.asset_graph.get(dg.AssetKey(["reports", "data_docs"]))
+    assert dg.AssetKey(["marts", "dim_patients"]) in data_docs.parent_keys
 
 
 def test_automation_and_maintenance_are_defined():

@@ -333,6 +333,39 @@ def _warehouse_snapshot(city):
         }
 
 
+def _step_spans(city, run_id: str) -> dict[str, tuple[float, float]]:
+    spans, starts = {}, {}
+    with dg.DagsterInstance.from_config(str(city.settings.dagster_home)) as instance:
+        for record in instance.all_logs(run_id):
+            kind = record.dagster_event.event_type_value if record.dagster_event else None
+            if kind == "STEP_START":
+                starts[record.step_key] = record.timestamp
+            elif kind in ("STEP_SUCCESS", "STEP_FAILURE"):
+                spans[record.step_key] = (starts[record.step_key], record.timestamp)
+    return spans
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def test_steps_overlap_within_the_executors_limits(city):
+    """The run's steps share one process on threads: gates run beside Spark steps, while
+    Spark steps of a long window (a first load) take turns, as do the warehouse's users."""
+    from dagster_project.definitions import pipeline_job
+    from dagster_project.defs.pipeline.executor import SPARK_TAG, WAREHOUSE_TAG
+
+    spans = _step_spans(city, city.report.run_id)
+    nodes = {node.name: node.definition.tags for node in pipeline_job().graph.nodes}
+    spark = [key for key in spans if SPARK_TAG in nodes[key]]
+    warehouse = [key for key in spans if WAREHOUSE_TAG in nodes[key]]
+    gates = [key for key in spans if key.endswith(("_gates", "_batches"))]
+    assert len(spark) == 8 and len(warehouse) == 8 and len(gates) >= 10
+    assert any(_overlap(spans[g], spans[s]) for g in gates for s in spark)
+    for group in (spark, warehouse):
+        assert not any(_overlap(spans[a], spans[b]) for a in group for b in group if a < b), group
+
+
 def test_a_second_run_changes_nothing(city, spark):
     before = _versions(spark, city)
     mart_before = _warehouse_snapshot(city)

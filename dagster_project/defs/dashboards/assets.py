@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from dagster_project.defs.pipeline.executor import WAREHOUSE_TAG
 from dagster_project.defs.resources import EpiLakeResource
 from dashboards.build import build_dashboard
 
@@ -21,6 +22,7 @@ MARTS_SHOWN = (
     deps=[dg.AssetKey(["marts", mart]) for mart in MARTS_SHOWN],
     group_name="serving",
     kinds={"html"},
+    op_tags={WAREHOUSE_TAG: "read"},
 )
 def officials_dashboard(
     context: dg.AssetExecutionContext, epilake: EpiLakeResource

@@ -14,6 +14,7 @@ from dagster_dbt import (
 )
 
 from dagster_project.defs.dbt.resources import dbt_project
+from dagster_project.defs.pipeline.executor import WAREHOUSE_TAG
 from dagster_project.defs.resources import EpiLakeResource
 from epilake.settings import Settings
 
@@ -44,6 +45,8 @@ TRANSLATOR = EpiLakeDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_a
 # it does not show (analysts' marts: patient journeys, the patient dimension, tracing by
 # setting) and the partners' training extract models build in their own steps after it.
 DASHBOARD_MODELS = "+exposure:officials_dashboard"
+# dbt writes the warehouse file: one step at a time may open it (the threaded executor).
+WRITES_THE_WAREHOUSE = {WAREHOUSE_TAG: "write"}
 EXTRACT_MODELS = "path:models/extracts"
 
 
@@ -64,6 +67,7 @@ def _dbt_build(
     project=dbt_project(),
     dagster_dbt_translator=TRANSLATOR,
     select=DASHBOARD_MODELS,
+    op_tags=WRITES_THE_WAREHOUSE,
 )
 def warehouse_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, epilake: EpiLakeResource
@@ -73,7 +77,7 @@ def warehouse_models(
 
 
 # After the dashboard, before the partners' work and the catalogues.
-AFTER_THE_DASHBOARD = {"dagster/priority": "-1"}
+AFTER_THE_DASHBOARD = {"dagster/priority": "-1", **WRITES_THE_WAREHOUSE}
 
 
 @dbt_assets(
@@ -115,7 +119,7 @@ AFTER_THE_USERS = {"dagster/priority": "-2"}
     deps=[warehouse_models, analyst_models],
     group_name="warehouse",
     kinds={"dbt"},
-    op_tags=AFTER_THE_USERS,
+    op_tags={**AFTER_THE_USERS, **WRITES_THE_WAREHOUSE},
 )
 def warehouse_docs(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, epilake: EpiLakeResource

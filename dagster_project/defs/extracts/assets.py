@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from dagster_project.defs.pipeline.executor import WAREHOUSE_TAG
 from dagster_project.defs.resources import EpiLakeResource
 from epilake.extracts.build import build_extract
 from epilake.extracts.specs import EXTRACTS
@@ -15,7 +16,7 @@ DEMO_PARTNER = "demo"
     group_name="serving",
     kinds={"parquet"},
     # Partners pull extracts on their own schedule; the city's dashboard goes first.
-    op_tags={"dagster/priority": "-1"},
+    op_tags={"dagster/priority": "-1", WAREHOUSE_TAG: "read"},
 )
 def demo_partner_extracts(
     context: dg.AssetExecutionContext, epilake: EpiLakeResource

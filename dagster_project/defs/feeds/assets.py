@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from dagster_project.defs.partitions import DELIVERY_DATES, SINGLE_RUN, delivery_window
+from dagster_project.defs.pipeline.executor import SPARK_TAG
 from dagster_project.defs.resources import EpiLakeResource, SparkResource
 from spark_jobs.lab import job as lab_job
 from spark_jobs.records import job as records_job
@@ -93,6 +94,7 @@ def _bronze_asset(feed: Feed) -> dg.AssetsDefinition:
         partitions_def=DELIVERY_DATES,
         backfill_policy=SINGLE_RUN,
         description=f"{feed.description} Landing -> bronze + quarantine, with the batch audit.",
+        op_tags={SPARK_TAG: "bronze"},
     )
     def load(context: dg.AssetExecutionContext, epilake: EpiLakeResource, spark: SparkResource):
         settings = epilake.settings()
@@ -126,13 +128,12 @@ def _bronze_asset(feed: Feed) -> dg.AssetsDefinition:
 
 
 def _silver_asset(feed: Feed) -> dg.AssetsDefinition:
-    # Every feed but the register waits for silver/patients, so that rows are flagged
-    # matched or unmatched against the register as it stands after this run's delivery.
-    deps = [*feed.bronze_keys] + ([] if feed.name == "register" else [PATIENTS])
+    # No feed's silver reads the register (decision 0011), so the four promote side by
+    # side; the silver gates, which match rows to the register, wait for it.
     specs = [
         dg.AssetSpec(
             key,
-            deps=deps,
+            deps=feed.bronze_keys,
             group_name=feed.name,
             kinds={"spark", "delta"},
             description=f"Silver {key.path[-1]}: typed, pseudonymised, latest version wins.",
@@ -146,6 +147,7 @@ def _silver_asset(feed: Feed) -> dg.AssetsDefinition:
         partitions_def=DELIVERY_DATES,
         backfill_policy=SINGLE_RUN,
         description=f"{feed.description} Bronze -> silver (MERGE on business keys).",
+        op_tags={SPARK_TAG: "silver"},
     )
     def promote(context: dg.AssetExecutionContext, epilake: EpiLakeResource, spark: SparkResource):
         settings = epilake.settings()

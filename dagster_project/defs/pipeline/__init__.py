@@ -2,14 +2,16 @@
 
 import dagster as dg
 
+from dagster_project.defs.pipeline.executor import threaded_executor
+
 MAINTENANCE = dg.AssetKey(["ops", "table_maintenance"])
 
-# In-process: one SparkSession (one JVM) serves every step, which is what a 2-core
-# embedded machine can afford; on a cluster the Spark work leaves the process anyway.
+# One process, one SparkSession (one JVM, or one Connect session) for every step; steps that
+# do not depend on each other overlap on threads (decision 0015).
 epilake_pipeline = dg.define_asset_job(
     "epilake_pipeline",
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets(MAINTENANCE),
-    executor_def=dg.in_process_executor,
+    executor_def=threaded_executor,
     description="Landing -> bronze/quarantine -> silver -> gates -> dbt marts -> dashboards.",
 )
 

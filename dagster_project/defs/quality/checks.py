@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from dagster_project.defs.pipeline.executor import WAREHOUSE_TAG
 from dagster_project.defs.quality.docs import data_docs_dir
 from dagster_project.defs.quality.gates import Gate, gates_by_step
 from dagster_project.defs.resources import EpiLakeResource
@@ -97,7 +98,9 @@ def gate_step(step: str, gates: list[Gate]) -> dg.AssetChecksDefinition:
     of its step (one feed, or the marts).
     """
     by_key = {_check_key(gate): gate for gate in gates}
-    after_the_dashboard = all(gate.after_the_dashboard for gate in gates)
+    tags = {WAREHOUSE_TAG: "read"} if any(gate.opens_warehouse for gate in gates) else {}
+    if all(gate.after_the_dashboard for gate in gates):
+        tags["dagster/priority"] = "-1"
 
     @dg.multi_asset_check(
         name=step,
@@ -107,11 +110,12 @@ def gate_step(step: str, gates: list[Gate]) -> dg.AssetChecksDefinition:
                 asset=key.asset_key,
                 blocking=gate.blocking,
                 description=f"Great Expectations suite {gate.suite_name} on {gate.scope}.",
+                additional_deps=[dg.AssetKey(list(key)) for key in gate.also_reads],
             )
             for key, gate in by_key.items()
         ],
         can_subset=True,
-        op_tags={"dagster/priority": "-1"} if after_the_dashboard else None,
+        op_tags=tags or None,
     )
     def checks(context: dg.AssetCheckExecutionContext, epilake: EpiLakeResource):
         settings = epilake.settings()

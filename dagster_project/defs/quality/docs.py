@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.defs.dbt.assets import AFTER_THE_USERS
+from dagster_project.defs.quality.gates import GATES
 from dagster_project.defs.resources import EpiLakeResource
 from epilake.settings import Settings
 from expectations.runner import build_pending_data_docs
@@ -16,7 +17,10 @@ def data_docs_dir(settings: Settings) -> Path:
 
 @dg.asset(
     key=["reports", "data_docs"],
-    deps=[dg.AssetKey(["dashboards", "officials"])],
+    # After the dashboard and after the gates that run after it (their marts' blocking checks
+    # hold this step until they have validated), so the docs hold every gate of the run.
+    deps=[dg.AssetKey(["dashboards", "officials"])]
+    + [dg.AssetKey(list(gate.asset_key)) for gate in GATES if gate.after_the_dashboard],
     group_name="quality",
     op_tags=AFTER_THE_USERS,
 )
@@ -26,8 +30,9 @@ def quality_docs(
     """Great Expectations Data Docs of this run's validations into ``<home>/reports/data_docs``.
 
     A failing suite's page is written the moment it fails; the passing ones wait for this
-    step, so rendering them does not hold up the dashboard. Runs share the process of the
-    gates (the in-process executor): the validations are in its GX context.
+    step, so rendering them does not hold up the dashboard. Runs in the process of the gates
+    (the threaded executor runs every step in the run's process): the validations are in
+    its GX context.
     """
     folder = data_docs_dir(epilake.settings())
     rendered = build_pending_data_docs(folder)

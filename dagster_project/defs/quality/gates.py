@@ -46,6 +46,18 @@ class Gate:
         return self.step == ANALYST_MARTS_GATES
 
     @property
+    def also_reads(self) -> tuple[tuple[str, ...], ...]:
+        """Assets the gate reads besides its own: silver rows are matched to the register, so
+        a silver gate waits for this run's register (the silver steps themselves do not)."""
+        if self.asset_key[0] == "silver" and self.asset_key != PATIENTS_KEY:
+            return (PATIENTS_KEY,)
+        return ()
+
+    @property
+    def opens_warehouse(self) -> bool:
+        return self.asset_key[0] == "marts"
+
+    @property
     def blocking(self) -> bool:
         severities = {e.severity for e in self.build(date.today()).expectations}
         return FailureSeverity.CRITICAL in severities
@@ -81,6 +93,7 @@ SILVER_SUITES = {
     "contacts": silver__contacts.build_suite,
 }
 RUN_ROWS = "rows this run loaded"
+PATIENTS_KEY = ("silver", "patients")
 ANALYST_MARTS_GATES = "analyst_marts_gates"
 
 GATES: list[Gate] = [
