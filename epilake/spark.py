@@ -63,6 +63,12 @@ def session_conf(settings: Settings) -> dict[str, str]:
         # Delta's default of 50 snapshot partitions suits a cluster; here every table
         # operation would pay for 50 tiny tasks on 2 cores.
         "spark.databricks.delta.snapshotPartitions": "4",
+        # Delta's VACUUM lists and counts a table's files in as many tasks as this (Spark's
+        # default: 10,000, sized for cluster file listings): about a minute per table on
+        # 2 cores however small the table, against 4-5 s with as many tasks as a shuffle.
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism": str(
+            settings.spark_shuffle_partitions
+        ),
     }
 
 
