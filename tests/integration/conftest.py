@@ -42,6 +42,15 @@ def run_on(landing: Path, home: Path) -> PipelineRun:
 # One generated city with dirt, run through the whole pipeline once per session and shared by
 # the integration modules (each later test may add deliveries and run again).
 CITY = CityConfig(patients=8_000, days=75, seed=11, dirt=0.03)
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep every test on the shared city on one pytest-xdist worker (``--dist loadgroup``):
+    spread over two, each worker would build and run its own city."""
+    for item in items:
+        if "city" in getattr(item, "fixturenames", ()) and HERE in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("city"))
 
 
 @pytest.fixture(scope="session")

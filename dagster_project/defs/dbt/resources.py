@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import sys
@@ -67,9 +68,17 @@ def dbt_project() -> DbtProject:
     environment lacks, so the parse runs here with :func:`dbt_executable`.
     """
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    if os.environ.get("DAGSTER_IS_DEV_CLI") or _manifest_is_stale(Path(project.manifest_path)):
-        resource = EpiLakeDbtCliResource(project_dir=project, dbt_executable=dbt_executable())
-        resource.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    manifest = Path(project.manifest_path)
+    if not (os.environ.get("DAGSTER_IS_DEV_CLI") or _manifest_is_stale(manifest)):
+        return project
+    # Processes that start together (`dagster dev` and a run, the test suite's workers) would
+    # otherwise parse into the same target folder at once: one parses, the others wait for it.
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest.parent / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.environ.get("DAGSTER_IS_DEV_CLI") or _manifest_is_stale(manifest):
+            resource = EpiLakeDbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+            resource.cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return project
 
 
