@@ -48,12 +48,12 @@ browser:  ## chromium for the browser tests (apt, once)
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 # Two pytest-xdist workers: much of a test's time is one thread waiting (the JVM's per-job
-# latency, dbt's single-threaded start-up), so two test processes keep both cores busy. The
-# tests on the shared integration city stay on one worker (xdist_group "city").
+# latency, dbt's single-threaded start-up), so two test processes keep both cores busy. A test
+# module is a unit of work; tests/integration/city (the shared city) is one (tests/conftest.py).
 TEST_WORKERS ?= 2
 
 test: setup browser lint  ## Lint, then the whole test suite
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 bench: setup  ## The pipeline benchmark at SCALE=S|M|L (L is projected from S and M)
 	$(BIN)/python -m bench --scale $(SCALE)

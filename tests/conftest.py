@@ -19,6 +19,31 @@ TEST_SECRET = "test-secret-not-for-production"
 FIXED_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
+# The integration tests on the shared city (its set-up and the runs it takes later), which
+# `make test` keeps on one pytest-xdist worker as one unit of work.
+CITY_TESTS = "tests/integration/city/"
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadscope`` with the city's tests as one scope: each module is a unit of work
+    as usual, but all of ``tests/integration/city/`` is one, so one worker builds the city.
+
+    (pytest-xdist's ``loadgroup`` would say this with a mark, but with pytest 9 its group
+    suffix no longer reaches the node ids: the marked tests were spread over both workers.)
+    """
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class CityAsOneScope(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(CITY_TESTS):
+                return CITY_TESTS
+            return super()._split_scope(nodeid)
+
+    return CityAsOneScope(config, log)
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own EPILAKE_HOME; nothing touches ./data."""

@@ -42,15 +42,24 @@ def run_on(landing: Path, home: Path) -> PipelineRun:
 # One generated city with dirt, run through the whole pipeline once per session and shared by
 # the integration modules (each later test may add deliveries and run again).
 CITY = CityConfig(patients=8_000, days=75, seed=11, dirt=0.03)
-HERE = Path(__file__).parent
+CITY_TESTS = Path(__file__).parent / "city"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep every test on the shared city on one pytest-xdist worker (``--dist loadgroup``):
-    spread over two, each worker would build and run its own city."""
-    for item in items:
-        if "city" in getattr(item, "fixturenames", ()) and HERE in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("city"))
+    """Tests on the shared city live in ``city/``, which ``make test`` keeps on one
+    pytest-xdist worker (``tests/conftest.py``): elsewhere, a second worker would build and
+    run a city of its own."""
+    strays = [
+        item.nodeid
+        for item in items
+        if "city" in getattr(item, "fixturenames", ())
+        and CITY_TESTS.parent in item.path.parents  # this folder's city fixture, not another's
+        and CITY_TESTS not in item.path.parents
+    ]
+    if strays:
+        raise pytest.UsageError(
+            f"Move these tests on the shared city into {CITY_TESTS}: {', '.join(strays)}"
+        )
 
 
 @pytest.fixture(scope="session")

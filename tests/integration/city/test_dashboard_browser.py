@@ -17,7 +17,7 @@ from dashboards.serve import make_server
 from epilake.privacy import REDACTION_THRESHOLD, suppress_count
 
 pytestmark = pytest.mark.integration
-OUTPUT = Path(__file__).resolve().parents[1] / "output" / "dashboard"
+OUTPUT = Path(__file__).resolve().parents[2] / "output" / "dashboard"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

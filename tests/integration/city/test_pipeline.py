@@ -176,7 +176,7 @@ def test_every_dashboard_query_answers_from_the_marts(city):
 
 
 def test_the_readme_questions_run_against_the_warehouse(city):
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     block = readme.split("Three questions an analyst can ask:", 1)[1]
     block = block.split("```sql", 1)[1].split("```", 1)[0]
     statements = [s for s in block.split(";") if "select" in s]
