@@ -14,6 +14,8 @@ from pathlib import Path
 
 ENV_PREFIX = "EPILAKE_"
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# JSON {silver table: Delta version} that dbt's sources read (``delta_scan(..., version)``).
+PINNED_VERSIONS_ENV = "EPILAKE_SILVER_VERSIONS"
 LOCAL_TIMEZONE = "Europe/Moscow"
 
 
@@ -70,6 +72,9 @@ class Settings:
             "EPILAKE_WAREHOUSE": str(self.warehouse),
             "EPILAKE_JARS_DIR": str(self.jars_dir),
             "EPILAKE_SPARK_MASTER": self.spark_master,
+            # dbt's sources read the silver tables at their current versions unless an
+            # extract pins them (epilake.extracts.build); a stray value must not pin a build.
+            PINNED_VERSIONS_ENV: "{}",
         }
         if self.spark_remote:
             env["EPILAKE_SPARK_REMOTE"] = self.spark_remote

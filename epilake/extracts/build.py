@@ -5,12 +5,12 @@ The I/O of ``epilake.extracts``; the steps themselves are pure (``deidentify``).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
 import subprocess
-import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +31,7 @@ from epilake.extracts.deidentify import (
     rekey,
 )
 from epilake.extracts.specs import DEFAULT_K, EXTRACTS, ExtractSpec
-from epilake.settings import Settings
+from epilake.settings import PINNED_VERSIONS_ENV, Settings
 
 PARTNER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 Say = Callable[[str], None]
@@ -60,32 +60,56 @@ def definition_hash(spec: ExtractSpec, k: int, dbt_project: Path) -> str:
 
 def pinned_rows(settings: Settings, spec: ExtractSpec, versions: dict[str, int]) -> pl.DataFrame:
     """Run the extract's dbt model (and what it needs) on the pinned silver versions, in a
-    scratch DuckDB file, and return its rows."""
+    scratch DuckDB file, and return its rows.
+
+    The versions reach dbt's sources as an environment variable, not a dbt var: dbt parses
+    the whole project again when its vars change, but when an environment variable changes
+    only the files that read it (a second extract at the same versions parses nothing).
+    The scratch file and dbt's target folder sit at a fixed place in the home
+    (``dbt_target/extract``), so dbt's partial parse carries from one extract to the next;
+    a lock there keeps two extracts of one home from sharing them at once.
+    """
     from dagster_project.defs.dbt.resources import dbt_executable
 
     project = settings.dbt_project_dir
-    with tempfile.TemporaryDirectory(prefix="epilake-extract-") as scratch:
-        warehouse = Path(scratch) / "extract.duckdb"
-        env = os.environ | settings.export_env() | {"EPILAKE_WAREHOUSE": str(warehouse)}
+    scratch = settings.home / "dbt_target" / "extract"
+    scratch.mkdir(parents=True, exist_ok=True)
+    warehouse = scratch / "extract.duckdb"
+    with open(scratch / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _remove_database(warehouse)
+        env = os.environ | settings.export_env()
+        env |= {
+            "EPILAKE_WAREHOUSE": str(warehouse),
+            PINNED_VERSIONS_ENV: json.dumps(versions, sort_keys=True),
+        }
         command = [
             dbt_executable(),
             "run",
             "--select",
             f"+{spec.model}",
-            "--vars",
-            json.dumps({"silver_versions": versions}),
             "--project-dir",
             str(project),
             "--profiles-dir",
             str(project),
             "--target-path",
-            str(Path(scratch) / "target"),
+            str(scratch),
+            "--log-path",
+            str(scratch),
         ]
         done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=project)
-        if done.returncode != 0:
-            raise ExtractError(f"dbt could not build {spec.model}:\n{done.stdout[-2000:]}")
-        with connect(warehouse, read_only=True) as connection:
-            return connection.sql(f"select * from extracts.{spec.model}").pl()
+        try:
+            if done.returncode != 0:
+                raise ExtractError(f"dbt could not build {spec.model}:\n{done.stdout[-2000:]}")
+            with connect(warehouse, read_only=True) as connection:
+                return connection.sql(f"select * from extracts.{spec.model}").pl()
+        finally:
+            _remove_database(warehouse)  # the upstream models' copies: as big as the marts
+
+
+def _remove_database(path: Path) -> None:
+    for file in (path, path.with_name(path.name + ".wal")):
+        file.unlink(missing_ok=True)
 
 
 def warehouse_rows(settings: Settings, spec: ExtractSpec) -> pl.DataFrame:

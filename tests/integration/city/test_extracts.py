@@ -79,6 +79,16 @@ def test_every_extract_has_rows_a_manifest_and_a_datasheet(extracts):
             assert f"`{column['name']}`" in sheet
 
 
+def test_a_pinned_build_at_the_previous_versions_parses_nothing_and_leaves_no_scratch(
+    city, extracts
+):
+    # The fixture's last extract repeats the previous one's versions (--as-of its manifest).
+    scratch = city.settings.home / "dbt_target" / "extract"
+    last_invocation = (scratch / "dbt.log").read_text().rsplit("Running with dbt=", 1)[1]
+    assert "no changes found, skipping parsing" in last_invocation
+    assert not (scratch / "extract.duckdb").exists()
+
+
 def test_k_anonymity_holds_on_every_written_extract(extracts):
     root, made = extracts
     for name, spec in EXTRACTS.items():
