@@ -30,6 +30,7 @@ from rich.console import Console
 
 from bench.pipeline import run_pipeline
 from dagster_project.defs.dbt.resources import DBT_PROJECT_DIR, dbt_executable
+from epilake.settings import PINNED_VERSIONS_ENV, UNPINNED_VERSIONS
 from epilake.spark_server import ServerState
 
 
@@ -41,10 +42,13 @@ def _server(url: str | None) -> ServerState | None:
 
 def reparse_dbt_targets(home: Path) -> list[Path]:
     """``dbt parse`` into each dbt target folder of ``home``, with the profile of ``home``."""
+    # Every variable dbt's profile and sources read, valued as the pipeline exports them: one
+    # that differs (even set against unset) makes the run's dbt parse those files again.
     env = os.environ | {
         "EPILAKE_HOME": str(home),
         "EPILAKE_LAKE": str(home / "lake"),
         "EPILAKE_WAREHOUSE": str(home / "warehouse.duckdb"),
+        PINNED_VERSIONS_ENV: UNPINNED_VERSIONS,
     }
     targets = sorted(p.parent for p in (home / "dbt_target").glob("*/partial_parse.msgpack"))
     for target in targets:

@@ -29,6 +29,7 @@ from dagster_project.defs.dbt.resources import DBT_PROJECT_DIR, dbt_executable
 from dashboards.queries import DASHBOARD_QUERIES, run_dashboard_query
 from epilake.duckdb_delta import connect
 from epilake.extracts.specs import ALL_SILVER
+from epilake.settings import PINNED_VERSIONS_ENV, UNPINNED_VERSIONS
 from spark_jobs.register import codes as register_codes
 
 FLOOR_BUILD_SECONDS = 180  # issue #9: dbt build on the 1,000,000-patient year under 3 minutes
@@ -50,7 +51,11 @@ def build(home: Path, console: Console) -> dict:
     """``dbt build`` from scratch into ``<home>/warehouse.duckdb``."""
     warehouse = home / "warehouse.duckdb"
     warehouse.unlink(missing_ok=True)
-    env = os.environ | {"EPILAKE_LAKE": str(home / "lake"), "EPILAKE_WAREHOUSE": str(warehouse)}
+    env = os.environ | {
+        "EPILAKE_LAKE": str(home / "lake"),
+        "EPILAKE_WAREHOUSE": str(warehouse),
+        PINNED_VERSIONS_ENV: UNPINNED_VERSIONS,
+    }
     with tempfile.TemporaryDirectory() as target:
         command = [dbt_executable(), "build", "--profiles-dir", ".", "--target-path", target]
         console.print(f"[bold]dbt build[/] on {home / 'lake'} ...")

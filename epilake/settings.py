@@ -16,6 +16,7 @@ ENV_PREFIX = "EPILAKE_"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # JSON {silver table: Delta version} that dbt's sources read (``delta_scan(..., version)``).
 PINNED_VERSIONS_ENV = "EPILAKE_SILVER_VERSIONS"
+UNPINNED_VERSIONS = "{}"  # every table at its current version
 LOCAL_TIMEZONE = "Europe/Moscow"
 
 
@@ -74,7 +75,7 @@ class Settings:
             "EPILAKE_SPARK_MASTER": self.spark_master,
             # dbt's sources read the silver tables at their current versions unless an
             # extract pins them (epilake.extracts.build); a stray value must not pin a build.
-            PINNED_VERSIONS_ENV: "{}",
+            PINNED_VERSIONS_ENV: UNPINNED_VERSIONS,
         }
         if self.spark_remote:
             env["EPILAKE_SPARK_REMOTE"] = self.spark_remote
