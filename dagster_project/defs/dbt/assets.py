@@ -13,7 +13,8 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from dagster_project.defs.dbt.resources import dbt_project
+from dagster_project.defs.dbt import docs_state
+from dagster_project.defs.dbt.resources import DBT_PROJECT_DIR, dbt_project
 from dagster_project.defs.pipeline.executor import WAREHOUSE_TAG
 from dagster_project.defs.resources import EpiLakeResource
 from epilake.settings import Settings
@@ -125,21 +126,31 @@ def warehouse_docs(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, epilake: EpiLakeResource
 ) -> dg.MaterializeResult:
     """The dbt docs site (models, columns, lineage, the warehouse's catalogue) into
-    ``<home>/reports/dbt_docs``."""
+    ``<home>/reports/dbt_docs``; kept as it is when nothing it is generated from changed
+    (``docs_state``)."""
     settings = epilake.settings()
     os.environ.update(settings.export_env())
+    out = settings.reports_dir / "dbt_docs"
+    index = dg.MetadataValue.path(str(out / "index.html"))
+    wanted = docs_state.docs_fingerprint(DBT_PROJECT_DIR, settings.warehouse, os.environ)
+    if docs_state.is_current(out, wanted):
+        context.log.info(
+            f"dbt docs in {out} are up to date: the dbt project, its settings and the "
+            "warehouse's relations and columns are those they were generated from."
+        )
+        return dg.MaterializeResult(
+            metadata={"generated": False, "up_to_date": True, "index": index}
+        )
     target = settings.home / "dbt_target" / "docs"
     docs = dbt.cli(["docs", "generate"], target_path=target, raise_on_error=False)
     docs.wait()
     if not docs.is_successful():
         # The marts and dashboards are already served; a missing catalogue is a warning.
         context.log.warning("dbt docs generate failed; see the dbt log above. Marts are built.")
-        return dg.MaterializeResult(metadata={"generated": False})
-    out = settings.reports_dir / "dbt_docs"
+        return dg.MaterializeResult(metadata={"generated": False, "up_to_date": False})
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("index.html", "manifest.json", "catalog.json"):
+    for name in docs_state.SITE_FILES:
         shutil.copy2(target / name, out / name)
+    docs_state.mark_current(out, wanted)
     context.log.info(f"dbt docs written to {out / 'index.html'}")
-    return dg.MaterializeResult(
-        metadata={"generated": True, "index": dg.MetadataValue.path(str(out / "index.html"))}
-    )
+    return dg.MaterializeResult(metadata={"generated": True, "up_to_date": True, "index": index})

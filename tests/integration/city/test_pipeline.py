@@ -14,6 +14,7 @@ import duckdb
 import pytest
 from delta.tables import DeltaTable
 
+from dagster_project.defs.dbt import docs_state
 from dagster_project.defs.dbt.resources import DBT_PROJECT_DIR, dbt_executable
 from dagster_project.defs.feeds.assets import FEEDS_BY_NAME
 from epilake.duckdb_delta import connect
@@ -345,6 +346,17 @@ def _step_spans(city, run_id: str) -> dict[str, tuple[float, float]]:
     return spans
 
 
+def _docs_materialization(city, run_id: str) -> dict:
+    """The dbt docs step's materialisation metadata in run ``run_id`` (without the path)."""
+    with dg.DagsterInstance.from_config(str(city.settings.dagster_home)) as instance:
+        for record in instance.all_logs(run_id):
+            event = record.dagster_event
+            if event and event.is_step_materialization and event.step_key == "reports__dbt_docs":
+                metadata = event.step_materialization_data.materialization.metadata
+                return {k: v.value for k, v in metadata.items() if k != "index"}
+    return {}
+
+
 def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
@@ -370,8 +382,16 @@ def test_a_second_run_changes_nothing(city, spark):
     before = _versions(spark, city)
     mart_before = _warehouse_snapshot(city)
     assert len(mart_before) == 10 and all(mart_before.values())
+    docs = city.settings.reports_dir / "dbt_docs"
+    docs_before = {name: (docs / name).stat().st_mtime_ns for name in docs_state.SITE_FILES}
     again = run_on(city.landing, city.home)
     assert again.report.success, again.output
+    # Nothing the dbt docs are generated from changed: the site is kept, not regenerated.
+    assert _docs_materialization(city, again.report.run_id) == {
+        "generated": False,
+        "up_to_date": True,
+    }
+    assert {name: (docs / name).stat().st_mtime_ns for name in docs_state.SITE_FILES} == docs_before
     # The conflicting re-delivery was reported by the first run; nothing new conflicts now.
     assert not any("different bytes" in w for w in again.report.warnings)
     after = _versions(spark, city)
