@@ -1,19 +1,41 @@
-"""Building blocks shared by the suites: severities and the expectations every layer uses."""
+"""Building blocks shared by the suites: severities and the expectations every layer uses.
+
+GX is imported when a suite is built, not with this module: importing it takes 3-6 s, and
+the Dagster definitions (which name the suites) are imported before every run starts.
+"""
 
 from __future__ import annotations
 
-import great_expectations as gx
-from great_expectations.expectations.metadata_types import FailureSeverity
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-ERROR = FailureSeverity.CRITICAL  # blocks everything downstream of the asset
-WARN = FailureSeverity.WARNING  # recorded in ops/quality_results and the Data Docs
+if TYPE_CHECKING:
+    import great_expectations as gx
+
+# GX's FailureSeverity values (a str enum): GX takes either.
+ERROR = "critical"  # blocks everything downstream of the asset
+WARN = "warning"  # recorded in ops/quality_results and the Data Docs
 HMAC = r"^[0-9a-f]{64}$"  # a pseudonymous key: keyed HMAC-SHA256 in hex
 
-e = gx.expectations
+
+def _gx() -> ModuleType:
+    import great_expectations
+
+    return great_expectations
+
+
+class _Expectations:
+    """``e.ExpectX`` resolves to ``great_expectations.expectations.ExpectX`` when first used."""
+
+    def __getattr__(self, name: str):
+        return getattr(_gx().expectations, name)
+
+
+e = _Expectations()
 
 
 def suite(name: str, expectations: list) -> gx.ExpectationSuite:
-    return gx.ExpectationSuite(name=name, expectations=expectations)
+    return _gx().ExpectationSuite(name=name, expectations=expectations)
 
 
 def required(*columns: str, severity=ERROR) -> list:

@@ -5,6 +5,7 @@ import contextlib
 import ctypes
 import gc
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -14,11 +15,15 @@ from dagster_project.defs.quality.gates import Gate, gates_by_step
 from dagster_project.defs.resources import EpiLakeResource
 from epilake.settings import Settings
 from expectations.record import append_quality_results
-from expectations.runner import SuiteOutcome, quality_rows, validate_dataframe
+
+if TYPE_CHECKING:
+    # The runner imports GX (3-6 s): the gate steps import it when they run, so the
+    # definitions, and a run's start, do not wait for it.
+    from expectations.runner import SuiteOutcome
 
 
 def suite_check_result(
-    outcome: SuiteOutcome, key: dg.AssetCheckKey | None = None
+    outcome: "SuiteOutcome", key: dg.AssetCheckKey | None = None
 ) -> dg.AssetCheckResult:
     """A GX outcome as a check result: which expectation failed, on how many rows, examples."""
     return dg.AssetCheckResult(
@@ -81,6 +86,8 @@ def evaluate_gate(
             metadata={"suite": gate.suite_name, "rows": 0},
         )
         return nothing, []
+    from expectations.runner import quality_rows, validate_dataframe
+
     outcome = validate_dataframe(frame, gate.build(run_date), docs_dir=data_docs_dir(settings))
     if len(frame) > LARGE_FRAME_ROWS:
         del frame

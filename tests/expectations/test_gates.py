@@ -1,0 +1,31 @@
+"""Each gate's declared blocking matches its suite, and naming the gates does not load GX."""
+
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from dagster_project.defs.quality.gates import GATES
+
+
+@pytest.mark.parametrize("gate", GATES, ids=lambda gate: gate.suite_name)
+def test_a_gate_blocks_exactly_when_its_suite_has_an_error_expectation(gate):
+    severities = {
+        str(getattr(e.severity, "value", e.severity)) for e in gate.build(date.today()).expectations
+    }
+    assert severities <= {"critical", "warning", "info"}
+    assert gate.blocking == ("critical" in severities)
+
+
+def test_importing_the_definitions_does_not_import_great_expectations():
+    """GX takes 3-6 s to import; a run's start (which imports the definitions) must not wait
+    for it: the gate steps import it when they first validate."""
+    probe = (
+        "import sys, dagster_project.definitions as d; "
+        "d.defs.resolve_job_def('epilake_pipeline'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'great_expectations')[:5])"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"
