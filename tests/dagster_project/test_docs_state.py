@@ -29,7 +29,8 @@ def test_the_fingerprint_ignores_file_order_and_sees_every_input():
 
 
 def test_project_files_are_the_sources_not_dbt_outputs(tmp_path):
-    for name in ["models/m.sql", "macros/x.sql", "seeds/s.csv", "target/run/m.sql", "logs/a.md"]:
+    generated = ["target/run/m.sql", "logs/a.md", ".user.yml", "models/.hidden/h.sql"]
+    for name in ["models/m.sql", "macros/x.sql", "seeds/s.csv", *generated]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     (tmp_path / "dbt_project.yml").write_text("name: x")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-# The files the site is built from; the three dbt writes are checked before the site is kept.
+# The site's files, as dbt writes them: all three must be there for the site to be kept.
 SITE_FILES = ("index.html", "manifest.json", "catalog.json")
 FINGERPRINT_FILE = ".epilake-fingerprint"
 PROJECT_SUFFIXES = frozenset({".sql", ".yml", ".yaml", ".csv", ".md"})
@@ -60,13 +60,15 @@ def fingerprint(
 
 
 def project_files(project_dir: Path) -> list[Path]:
-    """The dbt project's own files (models, macros, seeds, tests, profiles), not its outputs."""
+    """The dbt project's own files (models, macros, seeds, tests, profiles), not its outputs
+    nor hidden files (dbt's own ``.user.yml``, written by the first dbt command that runs)."""
     return sorted(
         path
         for path in project_dir.rglob("*")
         if path.is_file()
         and path.suffix in PROJECT_SUFFIXES
-        and not NOT_PROJECT_DIRS & set(path.relative_to(project_dir).parts)
+        and not NOT_PROJECT_DIRS & set(parts := path.relative_to(project_dir).parts)
+        and not any(part.startswith(".") for part in parts)
     )
 
 
