@@ -159,6 +159,8 @@ def results_in_silver(settings: Settings) -> int:
 def audit_rows(settings: Settings, feed: str, since: datetime) -> pd.DataFrame:
     """The feed's ``ops/batch_audit`` rows of this run, with reconciliation and quarantine rate."""
     path = settings.table_path("ops", "batch_audit")
+    if not (Path(path) / "_delta_log").is_dir():
+        return pd.DataFrame()  # no feed has delivered a file yet: nothing was audited
     sql = f"""
         select
             *,

@@ -8,7 +8,9 @@ reconciliation counts, idempotent writes) is the same for all feeds and lives he
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -24,13 +26,14 @@ from spark_jobs.common.delta import insert_new_rows
 from spark_jobs.common.landing import LandingFile, decode_file, discover
 from spark_jobs.common.ops_tables import read_rows
 from spark_jobs.common.schemas import BRONZE, QUARANTINE
-from spark_jobs.common.window import EVERYTHING, DeliveryWindow
+from spark_jobs.common.window import EVERYTHING, SMALL_DELIVERY_DAYS, DeliveryWindow
 
 DEFAULT_CHUNK_LINES = 400_000
 # Over Spark Connect the lines travel to the server as one local relation, which the server
 # holds several times over in its heap while it plans the write: 400,000 lines of the M
 # lab feed exhausted a 4 GiB server (decision 0012), so a remote session sends fewer.
 REMOTE_CHUNK_LINES = 50_000
+QUARANTINE_WRITES = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -151,21 +154,36 @@ class FeedIngestor:
 
     # -- the run ---------------------------------------------------------------------------
     def run(
-        self, window: DeliveryWindow = EVERYTHING, files: Iterable[LandingFile] | None = None
+        self,
+        window: DeliveryWindow = EVERYTHING,
+        files: Iterable[LandingFile] | None = None,
+        *,
+        write_audit: bool = True,
+        show_progress: bool = True,
     ) -> IngestSummary:
-        """Load the new files of this entity whose delivery date is in ``window``."""
+        """Load the new files of this entity whose delivery date is in ``window``.
+
+        ``write_audit=False`` leaves the audit rows of the last chunk to the caller
+        (``audit_rows_left``), who writes several entities' rows in one commit.
+        """
         if files is None:
             files = discover(self.settings.landing, self.spec.feed)
         files = [f for f in window.select(files) if self.spec.accepts(f)]
         state = _load_audit_state(self.settings, self.spec.feed)
         new_files = [f for f in files if relative_source(self.settings, f) not in state.seen_paths]
         self.summary.files_seen = len(files)
-        for file in progress(new_files, f"{self.spec.feed}: reading landing files"):
+        description = f"{self.spec.feed}: reading landing files"
+        for file in progress(new_files, description) if show_progress else new_files:
             self._take(file, state)
             if len(self._lines) >= self.chunk_lines:
                 self._flush()
-        self._flush()
+        self._flush(write_audit=write_audit)
         return self.summary
+
+    def audit_rows_left(self) -> list[audit.AuditRow]:
+        """The audit rows ``run(write_audit=False)`` did not write (and forgets them)."""
+        rows, self._audit_rows = self._audit_rows, []
+        return rows
 
     def _take(self, file: LandingFile, state: audit.AuditState) -> None:
         source = relative_source(self.settings, file)
@@ -237,7 +255,7 @@ class FeedIngestor:
             self.summary.messages.append(row.message)
         self._audit_rows.append(row)
 
-    def _flush(self) -> None:
+    def _flush(self, write_audit: bool = True) -> None:
         """Write the lines gathered so far; the audit is written last, so a crash re-loads."""
         if self._lines:
             self._write_records()
@@ -249,15 +267,8 @@ class FeedIngestor:
             frame = self.spark.createDataFrame(rows, QUARANTINE)
             self._write_quarantine(frame, [source for _, _, source, _, _ in self._file_quarantine])
             self._file_quarantine = []
-        if self._audit_rows:
-            frame = self.spark.createDataFrame(
-                [r.as_tuple() for r in self._audit_rows], audit.AUDIT_SCHEMA
-            )
-            with audit.OPS_APPENDS:
-                frame.write.format("delta").mode("append").save(
-                    self.settings.table_path(*audit.AUDIT_TABLE)
-                )
-            self._audit_rows = []
+        if write_audit:
+            write_audit_rows(self.spark, self.settings, self.audit_rows_left())
 
     def _write_records(self) -> None:
         lines = self.spark.createDataFrame(_lines_table(self._lines))
@@ -295,11 +306,63 @@ class FeedIngestor:
         self._lines = []
 
     def _write_quarantine(self, frame: DataFrame, sources: list[str]) -> None:
-        insert_new_rows(
-            self.spark,
-            self.quarantine_path,
-            frame,
-            keys=("_source_file", "_line", "entity"),
-            schema=QUARANTINE,
-            sources=sources,
-        )
+        # A feed's entities share its quarantine table; loading side by side, they take turns
+        # (two first commits cannot both create it, and a MERGE conflicts with an append).
+        with QUARANTINE_WRITES:
+            insert_new_rows(
+                self.spark,
+                self.quarantine_path,
+                frame,
+                keys=("_source_file", "_line", "entity"),
+                schema=QUARANTINE,
+                sources=sources,
+            )
+
+
+def write_audit_rows(spark: SparkSession, settings: Settings, rows: list[audit.AuditRow]) -> None:
+    """Append ``rows`` to the batch audit in one commit (nothing when there are none)."""
+    if not rows:
+        return
+    frame = spark.createDataFrame([r.as_tuple() for r in rows], audit.AUDIT_SCHEMA)
+    with audit.OPS_APPENDS:
+        frame.write.format("delta").mode("append").save(settings.table_path(*audit.AUDIT_TABLE))
+
+
+def _new_delivery_days(settings: Settings, feed: str, window: DeliveryWindow) -> set:
+    """Delivery dates of the feed's files in ``window`` that the audit has not seen."""
+    seen = _load_audit_state(settings, feed).seen_paths
+    return {
+        file.delivery_date
+        for file in window.select(discover(settings.landing, feed))
+        if relative_source(settings, file) not in seen
+    }
+
+
+def ingest_entities(
+    spark: SparkSession,
+    settings: Settings,
+    specs: Sequence[FeedSpec],
+    window: DeliveryWindow = EVERYTHING,
+) -> list[IngestSummary]:
+    """Load several entities of one feed (the records feed's five resource types).
+
+    Each entity's bronze table is its own; for a small delivery they load side by side, as
+    silver promotes them (the five records entities of an M day: 14 s one after the other).
+    The audit rows of all of them are appended in one commit at the end: a crash before it
+    re-reads the same files next run, which the idempotent bronze and quarantine writes turn
+    into no change. Results in ``specs`` order.
+    """
+    ingestors = [FeedIngestor(spark, settings, spec) for spec in specs]
+    feeds = {spec.feed for spec in specs}
+    days = set().union(*(_new_delivery_days(settings, feed, window) for feed in feeds))
+    if len(days) <= SMALL_DELIVERY_DAYS:
+        with ThreadPoolExecutor(
+            max_workers=max(1, len(specs)), thread_name_prefix="ingest"
+        ) as pool:
+            summaries = list(
+                pool.map(lambda i: i.run(window, write_audit=False, show_progress=False), ingestors)
+            )
+    else:
+        summaries = [i.run(window, write_audit=False) for i in ingestors]
+    write_audit_rows(spark, settings, [row for i in ingestors for row in i.audit_rows_left()])
+    return summaries

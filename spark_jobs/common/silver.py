@@ -24,7 +24,7 @@ from epilake.settings import Settings
 from spark_jobs.common import audit
 from spark_jobs.common.delta import ensure_table, merge_into, read_table
 from spark_jobs.common.ops_tables import read_rows, row_count, table_version
-from spark_jobs.common.window import DeliveryWindow
+from spark_jobs.common.window import SMALL_DELIVERY_DAYS, DeliveryWindow
 
 PATIENTS_TABLE = ("silver", "patients")
 
@@ -216,11 +216,6 @@ def promote(
             record_promotions(spark, settings, spec.feed, spec.entity, pending)
     summary = SilverSummary(spec.table, len(pending), rows_in, row_count(path), table_version(path))
     return summary, pending
-
-
-# Up to this many delivery days pending, every table of a feed is promoted at once; more
-# (a first load, a long backfill) two at a time, to bound the memory the MERGEs hold.
-SMALL_DELIVERY_DAYS = 7
 
 
 def promote_many(

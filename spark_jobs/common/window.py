@@ -8,6 +8,12 @@ from datetime import date
 
 from spark_jobs.common.landing import LandingFile
 
+# Up to this many delivery days at once is a small (daily) delivery: a feed's tables load and
+# promote side by side, each waiting more on Spark's per-job and Delta's per-commit latency
+# than on the two cores. More (a first load, a long backfill) go fewer at a time, to bound
+# the memory their writes hold.
+SMALL_DELIVERY_DAYS = 7
+
 
 @dataclass(frozen=True)
 class DeliveryWindow:

@@ -10,7 +10,7 @@ from functools import partial
 from pyspark.sql import SparkSession
 
 from epilake.settings import Settings
-from spark_jobs.common.ingest import FeedIngestor, FeedSpec, IngestSummary
+from spark_jobs.common.ingest import FeedSpec, IngestSummary, ingest_entities
 from spark_jobs.common.landing import RECORD_RESOURCE_TYPES, LandingFile
 from spark_jobs.common.run_alone import run_feed
 from spark_jobs.common.silver import SilverSpec, SilverSummary, promote_many
@@ -57,8 +57,8 @@ SILVER_TABLES = tuple(r.table for r in RESOURCES)
 def ingest_bronze(
     spark: SparkSession, settings: Settings, window: DeliveryWindow = EVERYTHING
 ) -> IngestSummary:
-    """Load every new records file in ``window``, resource type by resource type."""
-    parts = [FeedIngestor(spark, settings, feed_spec(r)).run(window) for r in RESOURCES]
+    """Load every new records file in ``window`` into one bronze table per resource type."""
+    parts = ingest_entities(spark, settings, [feed_spec(r) for r in RESOURCES], window)
     return IngestSummary.combine(FEED, parts)
 
 

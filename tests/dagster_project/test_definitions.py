@@ -239,6 +239,27 @@ def test_steps_say_what_they_share_so_the_threaded_executor_can_limit_them():
     }
 
 
+def test_the_spark_steps_take_turns_bronze_first_and_the_quickest_gated_silver_last():
+    """One Spark step runs at a time, so their priorities fix the order: every bronze before
+    any silver, the records bronze (the longest gates) first, the register's silver first
+    of silver (the other silver gates wait for it), tracing's silver (the quickest gates)
+    last, and each ahead of the gates and dbt steps waiting beside it."""
+    from dagster_project.defs.pipeline.executor import SPARK_TAG
+
+    job = defs.resolve_job_def("epilake_pipeline")
+    tags = {node.name: node.definition.tags for node in job.graph.nodes}
+    priority = {name: int(t.get("dagster/priority", 0)) for name, t in tags.items()}
+    spark_steps = [name for name, t in tags.items() if SPARK_TAG in t]
+    order = sorted(spark_steps, key=priority.__getitem__, reverse=True)
+    assert len({priority[name] for name in spark_steps}) == len(spark_steps)
+    assert [name.rsplit("_", 1)[1] for name in order] == ["bronze"] * 4 + ["silver"] * 4
+    assert order[0] == "records_bronze"
+    assert order[4] == "register_silver"
+    assert order[-1] == "tracing_silver"
+    others = [priority[name] for name in tags if name not in spark_steps]
+    assert min(priority[name] for name in spark_steps) > max(others)
+
+
 def test_the_data_docs_wait_for_the_gates_that_run_after_the_dashboard(repository):
     data_docs = repository.asset_graph.get(dg.AssetKey(["reports", "data_docs"]))
     assert dg.AssetKey(["marts", "dim_patients"]) in data_docs.parent_keys

@@ -2,7 +2,7 @@
 
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -16,6 +16,15 @@ def test_a_gate_blocks_exactly_when_its_suite_has_an_error_expectation(gate):
     }
     assert severities <= {"critical", "warning", "info"}
     assert gate.blocking == ("critical" in severities)
+
+
+@pytest.mark.parametrize(
+    "gate", [g for g in GATES if not g.opens_warehouse], ids=lambda gate: gate.suite_name
+)
+def test_a_lake_gate_before_its_tables_exist_has_nothing_to_check(gate, settings):
+    """A run whose first Spark steps find no files (another feed delivered) creates no table;
+    their gates then read nothing rather than fail the run."""
+    assert gate.read(settings, datetime.now(UTC), date.today()).empty
 
 
 def test_great_expectations_is_imported_only_by_a_validation(tmp_path):

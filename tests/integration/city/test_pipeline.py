@@ -60,9 +60,12 @@ def test_the_run_succeeds_and_writes_every_output(city):
 
 def test_the_dbt_unit_tests_pass_on_the_runs_warehouse(city, tmp_path):
     """A run's ``dbt build`` leaves the unit tests out (they check SQL, not data); here they
-    run against the warehouse the run built (dbt reads the inputs' column types from it)."""
+    run against the warehouse the run built (dbt reads the inputs' column types from it).
+    dbt sends no usage events (the project's flags), which its debug log would show."""
+    command = [dbt_executable(), "test", "--select", "test_type:unit", "--target-path"]
+    command += [str(tmp_path), "--log-path", str(tmp_path / "logs"), "--log-level-file", "debug"]
     result = subprocess.run(
-        [dbt_executable(), "test", "--select", "test_type:unit", "--target-path", str(tmp_path)],
+        command,
         cwd=DBT_PROJECT_DIR,
         env={**os.environ, **city.settings.export_env(), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)},
         capture_output=True,
@@ -73,6 +76,8 @@ def test_the_dbt_unit_tests_pass_on_the_runs_warehouse(city, tmp_path):
     assert len(results) >= 4
     assert all(r["unique_id"].startswith("unit_test.") for r in results)
     assert {r["status"] for r in results} == {"pass"}
+    log = (tmp_path / "logs" / "dbt.log").read_text()
+    assert "Running with dbt=" in log and "Sending event" not in log
 
 
 def test_tests_mart_equals_the_generator_truth_for_every_date_and_type(city):
