@@ -6,7 +6,8 @@ import dagster as dg
 from pyspark.sql import SparkSession
 
 from epilake.settings import Settings, get_settings
-from epilake.spark import get_spark, release_remote_sessions
+from epilake.spark import get_spark, partition_conf, release_remote_sessions
+from spark_jobs.common.window import DeliveryWindow
 
 
 class EpiLakeResource(dg.ConfigurableResource):
@@ -22,8 +23,14 @@ class SparkResource(dg.ConfigurableResource):
 
     app_name: str = "epilake"
 
-    def session(self, settings: Settings) -> SparkSession:
-        return get_spark(settings, self.app_name)
+    def session(self, settings: Settings, window: DeliveryWindow | None = None) -> SparkSession:
+        """The run's session, its partitions set for ``window`` (a step's deliveries): the
+        run's Spark steps take turns on the one session, so each sets its own."""
+        session = get_spark(settings, self.app_name)
+        small = window is not None and window.is_small
+        for key, value in partition_conf(settings, small).items():
+            session.conf.set(key, value)
+        return session
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         release_remote_sessions()

@@ -31,6 +31,13 @@ class DeliveryWindow:
             self.last is None or delivery <= self.last
         )
 
+    @property
+    def is_small(self) -> bool:
+        """At most ``SMALL_DELIVERY_DAYS`` delivery dates (an open end is never small)."""
+        if self.first is None or self.last is None:
+            return False
+        return (self.last - self.first).days + 1 <= SMALL_DELIVERY_DAYS
+
     def select(self, files: Iterable[LandingFile]) -> list[LandingFile]:
         return [f for f in files if self.contains(f.delivery_date)]
 

@@ -124,7 +124,7 @@ def _bronze_asset(feed: Feed) -> dg.AssetsDefinition:
         settings = epilake.settings()
         window = delivery_window(context)
         context.log.info(f"{feed.name}: loading new landing files, {window}")
-        summary = feed.job.ingest_bronze(spark.session(settings), settings, window)
+        summary = feed.job.ingest_bronze(spark.session(settings, window), settings, window)
         for message in summary.messages:
             context.log.warning(message)
         for key in feed.bronze_keys:
@@ -175,9 +175,8 @@ def _silver_asset(feed: Feed) -> dg.AssetsDefinition:
     )
     def promote(context: dg.AssetExecutionContext, epilake: EpiLakeResource, spark: SparkResource):
         settings = epilake.settings()
-        result = feed.job.promote_to_silver(
-            spark.session(settings), settings, delivery_window(context)
-        )
+        window = delivery_window(context)
+        result = feed.job.promote_to_silver(spark.session(settings, window), settings, window)
         for summary in result if isinstance(result, list) else [result]:
             yield dg.MaterializeResult(
                 asset_key=dg.AssetKey(["silver", summary.table]),
