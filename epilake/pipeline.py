@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -88,11 +89,29 @@ def run_window(settings: Settings) -> tuple[date, date, list[str]]:
     return min(first, last), last, notes
 
 
-def run_pipeline(console: Console | None = None, steps_at_once: int = 3) -> RunReport:
+def _selected_keys(job, leave_out: Collection[str]) -> list | None:
+    """The job's asset keys without those under the ``leave_out`` prefixes (None: all)."""
+    if not leave_out:
+        return None
+    prefixes = tuple(p.strip("/") for p in leave_out)
+    return [
+        key
+        for key in job.asset_layer.executable_asset_keys
+        if not any(
+            key.to_user_string() == p or key.to_user_string().startswith(p + "/") for p in prefixes
+        )
+    ]
+
+
+def run_pipeline(
+    console: Console | None = None, steps_at_once: int = 3, leave_out: Collection[str] = ()
+) -> RunReport:
     """Run the whole pipeline in this process; never raises for a failed stage or gate.
 
     ``steps_at_once``: steps that may run at the same time on the run's threads (1: one
     after the other); Spark steps take turns whatever it is (decision 0015).
+    ``leave_out``: assets this run does not build, as key prefixes (``"extracts"``,
+    ``"marts/dim_patients"``); it builds and gates everything else.
     """
     import dagster as dg
 
@@ -129,6 +148,7 @@ def run_pipeline(console: Console | None = None, steps_at_once: int = 3) -> RunR
             run_config=run_config,
             tags=range_tags(first, last),
             raise_on_error=False,
+            asset_selection=_selected_keys(pipeline_job(), leave_out),
         ) as result,
     ):
         success, run_id, events = result.success, result.run_id, result.all_events

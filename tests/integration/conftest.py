@@ -26,8 +26,9 @@ class PipelineRun:
     output: str
 
 
-def run_on(landing: Path, home: Path) -> PipelineRun:
-    """Run the pipeline as ``epilake run --landing --home`` does, in this process."""
+def run_on(landing: Path, home: Path, leave_out: tuple[str, ...] = ()) -> PipelineRun:
+    """Run the pipeline as ``epilake run --landing --home`` does, in this process
+    (``leave_out``: asset key prefixes the run does not build)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("EPILAKE_LANDING", str(landing))
         patch.setenv("EPILAKE_HOME", str(home))
@@ -35,7 +36,7 @@ def run_on(landing: Path, home: Path) -> PipelineRun:
         patch.setenv("EPILAKE_SPARK_MASTER", "local[2]")
         patch.setenv("EPILAKE_SPARK_SHUFFLE_PARTITIONS", "2")
         buffer = io.StringIO()
-        report = run_pipeline(Console(file=buffer, width=200))
+        report = run_pipeline(Console(file=buffer, width=200), leave_out=leave_out)
         return PipelineRun(landing, home, get_settings(), report, buffer.getvalue())
 
 
