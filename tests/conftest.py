@@ -85,7 +85,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
     session.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def landed(spark):
     """Build landed lines: items are dicts (serialised) or raw strings, one line each."""
 

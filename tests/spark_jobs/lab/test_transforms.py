@@ -18,71 +18,80 @@ def _validate(landed, items):
     return frame.orderBy("_line").select("_line", "rule", "reason").collect()
 
 
-def test_a_conforming_observation_passes(landed):
-    [row] = _validate(landed, [observation()])
+# Each quarantine rule and the reason it names; validated together in one frame, after one
+# conforming observation (line 1), so one Spark job checks them all.
+CONTRACT_CASES = [
+    ('{"resourceType": "Observation", "id": ', "json_malformed", "not a JSON object"),
+    ("[1, 2]", "json_malformed", "not a JSON object"),
+    ("   ", "empty_line", "empty line"),
+    (observation(valueQuantity={"value": "high"}), "json_type_mismatch", "wrong JSON type"),
+    (observation(resourceType="Patient"), "wrong_resource_type", "resourceType is Patient"),
+    (observation(id=None), "missing_id", "id is missing"),
+    (observation(meta={"lastUpdated": "yesterday"}), "invalid_last_updated", "yesterday"),
+    (observation(status="done"), "unknown_status", "unknown status done"),
+    (
+        observation(code={"coding": [{"system": "http://loinc.org", "code": "1234-5"}]}),
+        "unknown_loinc",
+        "unknown LOINC 1234-5",
+    ),
+    (
+        observation(code={"coding": [{"system": "urn:local", "code": "PCR"}]}),
+        "unknown_loinc",
+        "no LOINC coding",
+    ),
+    (observation(subject=None), "missing_subject", "subject is missing"),
+    (observation(subject={"reference": "Patient/abc"}), "invalid_subject", "Patient/abc"),
+    (
+        observation(effectiveDateTime="2020-04-01T10:00:00"),
+        "invalid_effective_datetime",
+        "not a FHIR dateTime",
+    ),
+    (
+        observation(effectiveDateTime="2020-13-01T10:00:00Z"),
+        "invalid_effective_datetime",
+        "2020-13-01",
+    ),
+    (observation(issued=None), "invalid_issued", "issued is missing"),
+    (
+        observation(
+            effectiveDateTime="2099-01-01T10:00:00+03:00", issued="2099-01-02T10:00:00+03:00"
+        ),
+        "collected_in_future",
+        "2099-01-01",
+    ),
+    (
+        observation(effectiveDateTime="2020-04-03T10:00:00+03:00"),
+        "collected_after_issued",
+        "after issued",
+    ),
+    (observation(valueCodeableConcept=None), "missing_value", "status final but neither"),
+    (
+        observation(
+            valueCodeableConcept={"coding": [{"system": "http://snomed.info/sct", "code": "999"}]}
+        ),
+        "unknown_result_code",
+        "unknown SNOMED CT result 999",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def contract_rows(landed):
+    rows = _validate(landed, [observation(), *(item for item, _, _ in CONTRACT_CASES)])
+    return {row["_line"]: row for row in rows}
+
+
+def test_a_conforming_observation_passes(contract_rows):
+    row = contract_rows[1]
     assert row["rule"] is None and row["reason"] is None
 
 
 @pytest.mark.parametrize(
-    ("item", "rule", "reason"),
-    [
-        ('{"resourceType": "Observation", "id": ', "json_malformed", "not a JSON object"),
-        ("[1, 2]", "json_malformed", "not a JSON object"),
-        ("   ", "empty_line", "empty line"),
-        (observation(valueQuantity={"value": "high"}), "json_type_mismatch", "wrong JSON type"),
-        (observation(resourceType="Patient"), "wrong_resource_type", "resourceType is Patient"),
-        (observation(id=None), "missing_id", "id is missing"),
-        (observation(meta={"lastUpdated": "yesterday"}), "invalid_last_updated", "yesterday"),
-        (observation(status="done"), "unknown_status", "unknown status done"),
-        (
-            observation(code={"coding": [{"system": "http://loinc.org", "code": "1234-5"}]}),
-            "unknown_loinc",
-            "unknown LOINC 1234-5",
-        ),
-        (
-            observation(code={"coding": [{"system": "urn:local", "code": "PCR"}]}),
-            "unknown_loinc",
-            "no LOINC coding",
-        ),
-        (observation(subject=None), "missing_subject", "subject is missing"),
-        (observation(subject={"reference": "Patient/abc"}), "invalid_subject", "Patient/abc"),
-        (
-            observation(effectiveDateTime="2020-04-01T10:00:00"),
-            "invalid_effective_datetime",
-            "not a FHIR dateTime",
-        ),
-        (
-            observation(effectiveDateTime="2020-13-01T10:00:00Z"),
-            "invalid_effective_datetime",
-            "2020-13-01",
-        ),
-        (observation(issued=None), "invalid_issued", "issued is missing"),
-        (
-            observation(
-                effectiveDateTime="2099-01-01T10:00:00+03:00", issued="2099-01-02T10:00:00+03:00"
-            ),
-            "collected_in_future",
-            "2099-01-01",
-        ),
-        (
-            observation(effectiveDateTime="2020-04-03T10:00:00+03:00"),
-            "collected_after_issued",
-            "after issued",
-        ),
-        (observation(valueCodeableConcept=None), "missing_value", "status final but neither"),
-        (
-            observation(
-                valueCodeableConcept={
-                    "coding": [{"system": "http://snomed.info/sct", "code": "999"}]
-                }
-            ),
-            "unknown_result_code",
-            "unknown SNOMED CT result 999",
-        ),
-    ],
+    ("line", "rule", "reason"),
+    [(line, rule, reason) for line, (_, rule, reason) in enumerate(CONTRACT_CASES, start=2)],
 )
-def test_each_contract_rule_names_a_specific_reason(landed, item, rule, reason):
-    [row] = _validate(landed, [observation(), item])[1:]
+def test_each_contract_rule_names_a_specific_reason(contract_rows, line, rule, reason):
+    row = contract_rows[line]
     assert row["rule"] == rule
     assert reason in row["reason"]
 
