@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -22,11 +22,28 @@ FIXED_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 # The integration tests on the shared city (its set-up and the runs it takes later), which
 # `make test` keeps on one pytest-xdist worker as one unit of work.
 CITY_TESTS = "tests/integration/city/"
+# Units of work holding a whole pipeline run or a Spark server's start, slowest first: handed
+# out before the rest (xdist would order them by their number of tests, last), so that no
+# long test starts when the other worker has nothing left to do.
+FIRST_SCOPES = (
+    CITY_TESTS,
+    "tests/integration/test_spark_server.py",
+    "tests/integration/test_gates.py",
+    "tests/dagster_project/test_automation.py",
+    "tests/spark_jobs/test_silver.py",
+)
+
+
+def first_scope(waiting: Iterable[str]) -> str | None:
+    """The unit of work to hand out next if one of ``FIRST_SCOPES`` still waits."""
+    waiting = set(waiting)
+    return next((scope for scope in FIRST_SCOPES if scope in waiting), None)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """``--dist loadscope`` with the city's tests as one scope: each module is a unit of work
-    as usual, but all of ``tests/integration/city/`` is one, so one worker builds the city.
+    as usual, but all of ``tests/integration/city/`` is one, so one worker builds the city;
+    the ``FIRST_SCOPES`` are handed out first.
 
     (pytest-xdist's ``loadgroup`` would say this with a mark, but with pytest 9 its group
     suffix no longer reaches the node ids: the marked tests were spread over both workers.)
@@ -40,6 +57,12 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
             if nodeid.startswith(CITY_TESTS):
                 return CITY_TESTS
             return super()._split_scope(nodeid)
+
+        def _assign_work_unit(self, node) -> None:
+            first = first_scope(self.workqueue)
+            if first is not None:
+                self.workqueue.move_to_end(first, last=False)
+            super()._assign_work_unit(node)
 
     return CityAsOneScope(config, log)
 
