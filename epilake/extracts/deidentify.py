@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import polars as pl
 
-from epilake.privacy import pseudonymise
+from epilake.privacy import pseudonymise, pseudonymiser
 
 GENERALISED_OKRUG = "city"
 SPLITS = (("train", 0.8), ("validation", 0.1), ("test", 0.1))
@@ -18,18 +19,22 @@ def partner_secret(extract_secret: str, partner: str) -> str:
     return pseudonymise(partner, extract_secret, domain="partner")
 
 
+def _each_distinct(series: pl.Series, function: Callable[[str], str]) -> pl.Series:
+    """``function`` of every value, computed once per distinct value (a patient's key recurs
+    on many rows); null stays null."""
+    values = series.drop_nulls().unique()
+    results = pl.Series(map(function, values.to_list()), dtype=pl.String)
+    return series.replace_strict(values, results, default=None, return_dtype=pl.String)
+
+
 def rekey(frame: pl.DataFrame, columns: tuple[str, ...], secret: str) -> pl.DataFrame:
     """Replace each pseudonymous key by a partner-specific HMAC of it (null stays null).
 
     Two partners' extracts therefore share no key and cannot be joined.
     """
+    partner_key = pseudonymiser(secret, domain="partner-key")
     return frame.with_columns(
-        pl.col(column).map_elements(
-            lambda value: pseudonymise(value, secret, domain="partner-key"),
-            return_dtype=pl.String,
-            skip_nulls=True,
-        )
-        for column in columns
+        _each_distinct(frame[column], partner_key).alias(column) for column in columns
     )
 
 
@@ -87,6 +92,4 @@ def split_of(person_key: str) -> str:
 
 
 def assign_split(frame: pl.DataFrame, person: str) -> pl.DataFrame:
-    return frame.with_columns(
-        pl.col(person).map_elements(split_of, return_dtype=pl.String).alias("split")
-    )
+    return frame.with_columns(_each_distinct(frame[person], split_of).alias("split"))

@@ -4,7 +4,7 @@ import hmac
 import pytest
 from pyspark.sql import functions as F
 
-from epilake.privacy import pseudonymise, pseudonymise_col, suppress_count
+from epilake.privacy import pseudonymise, pseudonymise_col, pseudonymiser, suppress_count
 
 
 def test_python_hmac_is_rfc2104_hmac_sha256():
@@ -21,6 +21,14 @@ def test_spark_hmac_matches_python_bit_for_bit(spark, secret):
     for value in values:
         assert got[value] == pseudonymise(value, secret)
     assert got[None] is None
+
+
+@pytest.mark.parametrize("secret", ["short", "x" * 64, "a-much-longer-secret-" * 5])
+def test_the_prepared_pseudonymiser_gives_the_same_keys(secret):
+    partner_key = pseudonymiser(secret, "partner-key")
+    for value in ["7700000001", "1", "", "ключ"]:
+        assert partner_key(value) == pseudonymise(value, secret, "partner-key")
+        assert partner_key(value) == partner_key(value)  # its keyed state is not consumed
 
 
 def test_keys_depend_on_secret_and_domain():

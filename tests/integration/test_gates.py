@@ -1,20 +1,17 @@
 """Bad input: broken lines are quarantined while the rest loads; a failing gate stops the run."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from click.testing import CliRunner
 
+from epilake.cli import main
 from spark_jobs.lab import job
-from tests.conftest import TEST_SECRET
 from tests.fhir import observation
 
 pytestmark = pytest.mark.integration
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _write(landing: Path, relative: str, lines: list) -> Path:
@@ -77,8 +74,9 @@ def test_a_not_utf8_file_is_quarantined_whole_and_the_run_goes_on(spark, setting
     assert (settings.rejected_dir / "lab" / "2020-04-02" / "latin-01.ndjson").exists()
 
 
-def test_a_failing_blocking_gate_stops_the_run_before_the_marts(tmp_path):
-    """Through the real CLI: a plausibility failure in silver exits non-zero, marts unbuilt."""
+def test_a_failing_blocking_gate_stops_the_run_before_the_marts(spark, tmp_path, monkeypatch):
+    """Through the CLI (``epilake run``, in this process and on the test run's Spark session):
+    a plausibility failure in silver exits non-zero, marts unbuilt."""
     landing, home = tmp_path / "landing", tmp_path / "home"
     # Conforms to the feed contract (so it is not quarantined) but is implausible: a SARS-CoV-2
     # PCR collected in 2015. The silver__lab_results suite must stop it.
@@ -90,27 +88,16 @@ def test_a_failing_blocking_gate_stops_the_run_before_the_marts(tmp_path):
             observation(id="from-2015", effectiveDateTime="2015-04-01T10:00:00+03:00"),
         ],
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EPILAKE_")}
-    env.update(
-        EPILAKE_PSEUDONYM_SECRET=TEST_SECRET,
-        EPILAKE_SPARK_MASTER="local[1]",
-        EPILAKE_SPARK_SHUFFLE_PARTITIONS="2",
-        COLUMNS="200",
-    )
-    epilake = Path(sys.executable).parent / "epilake"
-    result = subprocess.run(
-        [str(epilake), "run", "--landing", str(landing), "--home", str(home)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "Pipeline failed" in result.stdout
-    assert "silver__lab_results" in result.stdout
-    assert "expect_column_values_to_be_between on specimen_date" in result.stdout
-    assert "skipped" in result.stdout
+    # The command sets these two for the run; the test's patch puts them back afterwards.
+    monkeypatch.setenv("EPILAKE_LANDING", str(landing))
+    monkeypatch.setenv("EPILAKE_HOME", str(home))
+    result = CliRunner().invoke(main, ["run", "--landing", str(landing), "--home", str(home)])
+    output = result.output
+    assert result.exit_code == 1, output
+    assert "Pipeline failed" in output
+    assert "silver__lab_results" in output
+    assert "expect_column_values_to_be_between on specimen_date" in output
+    assert "skipped" in output
     warehouse = home / "warehouse.duckdb"
     if warehouse.exists():
         with duckdb.connect(str(warehouse), read_only=True) as connection:

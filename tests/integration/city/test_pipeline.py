@@ -276,7 +276,8 @@ def _distinct_text(connection, relation: str) -> set[str]:
     ]
     assert columns, relation
     union = " union ".join(f'select distinct "{c}" as v from {relation}' for c in columns)
-    return {v for (v,) in connection.execute(f"select v from ({union}) where v is not null")}
+    found = connection.execute(f"select v from ({union}) where v is not null").fetchall()
+    return {v for (v,) in found}
 
 
 def test_no_direct_identifier_reaches_silver_or_the_warehouse(city):
