@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,14 +95,26 @@ def _secret(home: Path, name: str) -> str:
     if direct:
         return direct
     key_file = Path(_env(f"{variable}_FILE") or home / "secrets" / f"{name}.key")
-    if key_file.exists():
-        return key_file.read_text().strip()
+    if not key_file.exists():
+        _create_key(key_file)
+    return key_file.read_text().strip()
+
+
+def _create_key(key_file: Path) -> None:
+    """Write a new random key to ``key_file`` unless another process got there first: the
+    key is written whole to a private file, then linked into place (a link never replaces a
+    file), so two processes starting at once on a new home agree on one key."""
     key_file.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    draft = key_file.with_name(f".{key_file.name}.{os.getpid()}.{threading.get_ident()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
-    return key
+        handle.write(secrets.token_hex(32) + "\n")
+    try:
+        os.link(draft, key_file)
+    except FileExistsError:
+        pass  # another process's key is in place: everyone uses that one
+    finally:
+        draft.unlink()
 
 
 def _now() -> datetime:

@@ -92,7 +92,11 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
     """The one SparkSession of the run; the pipeline under test reuses it (getOrCreate)."""
     home = tmp_path_factory.mktemp("spark-home")
     os.environ.setdefault("EPILAKE_SPARK_SHUFFLE_PARTITIONS", "2")
-    base = get_settings()
+    with pytest.MonkeyPatch.context() as patch:  # the jar folder, nothing under ./data
+        patch.setenv("EPILAKE_HOME", str(home))
+        patch.setenv("EPILAKE_PSEUDONYM_SECRET", TEST_SECRET)
+        patch.setenv("EPILAKE_EXTRACT_SECRET", TEST_SECRET)
+        base = get_settings()
     settings = Settings(
         home=home,
         landing=home / "landing",

@@ -1,4 +1,5 @@
 import os
+import secrets
 import stat
 import threading
 
@@ -40,6 +41,25 @@ def test_secret_is_generated_once_outside_the_repo_and_kept_private(monkeypatch,
     assert len(first) == 64
     assert get_settings().pseudonym_secret == first
     assert REPO_ROOT not in key_file.resolve().parents
+
+
+def test_a_key_another_process_wrote_meanwhile_is_the_one_used(monkeypatch, isolated_env):
+    """Two processes starting at once on a new home (a run and ``dagster dev``, two test
+    workers) must agree on one key: the one whose key lands first wins, the other uses it."""
+    monkeypatch.delenv("EPILAKE_PSEUDONYM_SECRET")
+    key_file = isolated_env / "secrets" / "pseudonym.key"
+    draw = secrets.token_hex
+
+    def other_process_first(length: int) -> str:
+        if not key_file.exists():  # it writes its key while this one draws its own
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text("b" * 64 + "\n")
+        return draw(length)
+
+    monkeypatch.setattr(secrets, "token_hex", other_process_first)
+    assert get_settings().pseudonym_secret == "b" * 64
+    assert get_settings().pseudonym_secret == "b" * 64
+    assert sorted(p.name for p in key_file.parent.iterdir()) == ["extract.key", "pseudonym.key"]
 
 
 def test_explicit_secret_wins_and_is_not_in_repr(monkeypatch):

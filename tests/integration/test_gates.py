@@ -1,6 +1,7 @@
 """Bad input: broken lines are quarantined while the rest loads; a failing gate stops the run."""
 
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -74,7 +75,7 @@ def test_a_not_utf8_file_is_quarantined_whole_and_the_run_goes_on(spark, setting
     assert (settings.rejected_dir / "lab" / "2020-04-02" / "latin-01.ndjson").exists()
 
 
-def test_a_failing_blocking_gate_stops_the_run_before_the_marts(spark, tmp_path, monkeypatch):
+def test_a_failing_blocking_gate_stops_the_run_before_the_marts(spark, tmp_path):
     """Through the CLI (``epilake run``, in this process and on the test run's Spark session):
     a plausibility failure in silver exits non-zero, marts unbuilt."""
     landing, home = tmp_path / "landing", tmp_path / "home"
@@ -88,10 +89,14 @@ def test_a_failing_blocking_gate_stops_the_run_before_the_marts(spark, tmp_path,
             observation(id="from-2015", effectiveDateTime="2015-04-01T10:00:00+03:00"),
         ],
     )
-    # The command sets these two for the run; the test's patch puts them back afterwards.
-    monkeypatch.setenv("EPILAKE_LANDING", str(landing))
-    monkeypatch.setenv("EPILAKE_HOME", str(home))
-    result = CliRunner().invoke(main, ["run", "--landing", str(landing), "--home", str(home)])
+    # A run writes its settings and DAGSTER_HOME into the environment: undone after it, so
+    # that no later fixture of this worker finds this run's lake or Dagster home.
+    environment = dict(os.environ)
+    try:
+        result = CliRunner().invoke(main, ["run", "--landing", str(landing), "--home", str(home)])
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
     output = result.output
     assert result.exit_code == 1, output
     assert "Pipeline failed" in output

@@ -56,7 +56,11 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Server:
-    settings = dataclasses.replace(get_settings(), home=tmp_path_factory.mktemp("server"))
+    home = tmp_path_factory.mktemp("server")
+    with pytest.MonkeyPatch.context() as patch:  # the server's own home, nothing under ./data
+        patch.setenv("EPILAKE_HOME", str(home))
+        patch.setenv("EPILAKE_PSEUDONYM_SECRET", TEST_SECRET)
+        settings = get_settings()
     state = spark_server.start(settings, _free_port())
     yield Server(settings, state)
     assert spark_server.stop(settings)
