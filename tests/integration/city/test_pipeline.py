@@ -286,10 +286,13 @@ def test_no_direct_identifier_reaches_silver_or_the_warehouse(city):
     silver_root = city.settings.lake / "silver"
     tables = sorted(p.name for p in silver_root.iterdir())
     assert len(tables) == 8
+    seen = 0
     with connect() as lake:
-        for name in tables:
+        for name in tables:  # immunizations is empty: the city ends before vaccination
             values = _distinct_text(lake, f"delta_scan('{silver_root / name}')")
-            assert values and values.isdisjoint(identifiers), name
+            assert values.isdisjoint(identifiers), name
+            seen += len(values)
+    assert seen > 10_000  # the keys, codes and texts of silver were read
     with connect(city.settings.warehouse, read_only=True) as connection:
         text_columns = connection.execute(
             "select table_schema, table_name, column_name from information_schema.columns "
