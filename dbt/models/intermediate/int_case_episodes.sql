@@ -1,5 +1,12 @@
 -- Case episodes: a patient's first positive PCR or antigen result by specimen date; a
 -- positive 91 or more days after the start of the previous episode starts a new one.
+{{ config(
+    materialized="incremental",
+    incremental_strategy="append",
+    pre_hook="{{ delete_changed_patients('patient_key') }}",
+    post_hook="{{ record_patient_changes_consumed() }}",
+) }}
+-- depends_on: {{ ref('int_patient_changes') }}
 with recursive
 
 positives as (
@@ -11,7 +18,9 @@ positives as (
         collected_at,
         issued_at
     from {{ ref('int_lab_results_filtered') }}
-    where is_positive and test_type in ('pcr', 'antigen')
+    where
+        is_positive and test_type in ('pcr', 'antigen')
+        and {{ changed_patients_only('patient_key') }}
 
 ),
 

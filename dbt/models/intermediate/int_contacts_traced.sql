@@ -1,17 +1,26 @@
 -- Contacts with the index patient's episode: the latest episode that started on or before
 -- the contact was identified. Contacts of an index patient without such an episode have no
 -- episode date and stay out of the tracing marts.
+{{ config(
+    materialized="incremental",
+    incremental_strategy="append",
+    pre_hook="{{ delete_changed_patients('index_patient_key', or_null=true) }}",
+    post_hook="{{ record_patient_changes_consumed() }}",
+) }}
+-- depends_on: {{ ref('int_patient_changes') }}
 with
 
 contacts as (
 
     select * from {{ ref('stg_tracing__contacts') }}
+    where {{ changed_patients_only('index_patient_key', or_null=true) }}
 
 ),
 
 episodes as (
 
     select * from {{ ref('int_case_episodes') }}
+    where {{ changed_patients_only('patient_key') }}
 
 ),
 

@@ -3,12 +3,19 @@
 -- sputnik-light), recovered (28 to 180 days after an episode start), antibody positive
 -- (a positive antibody result in the 180 days up to the date), and coverage (fully
 -- vaccinated or recovered).
+{{ config(
+    materialized="incremental",
+    incremental_strategy="append",
+    pre_hook="{{ delete_changed_patients('patient_key') }}",
+    post_hook="{{ record_patient_changes_consumed() }}",
+) }}
+-- depends_on: {{ ref('int_patient_changes') }}
 with
 
 doses as (
 
     select * from {{ ref('stg_records__immunizations') }}
-    where was_given
+    where was_given and {{ changed_patients_only('patient_key') }}
 
 ),
 
@@ -43,6 +50,7 @@ recovered as (
         episode_start + 28 as from_date,
         episode_start + 181 as until_date
     from {{ ref('int_case_episodes') }}
+    where {{ changed_patients_only('patient_key') }}
 
 ),
 
@@ -54,7 +62,7 @@ antibodies as (
         specimen_date as from_date,
         specimen_date + 181 as until_date
     from {{ ref('int_lab_results_filtered') }}
-    where test_type = 'antibody' and is_positive
+    where test_type = 'antibody' and is_positive and {{ changed_patients_only('patient_key') }}
 
 ),
 

@@ -1,9 +1,17 @@
 -- Results with the patient's okrug on the specimen date (unknown when not in the register).
+{{ config(
+    materialized="incremental",
+    incremental_strategy="append",
+    pre_hook="{{ delete_changed_patients('patient_key') }}",
+    post_hook="{{ record_patient_changes_consumed() }}",
+) }}
+-- depends_on: {{ ref('int_patient_changes') }}
 with
 
 results as (
 
     select * from {{ ref('int_lab_results_filtered') }}
+    where {{ changed_patients_only('patient_key') }}
 
 ),
 

@@ -1,11 +1,18 @@
 -- Residents (in the register, not deleted, not deceased) as intervals by okrug and age band,
 -- split at each 1 January because the age band follows the calendar year.
+{{ config(
+    materialized="incremental",
+    incremental_strategy="append",
+    pre_hook="{{ delete_changed_patients('patient_key', calendar_last_year()) }}",
+    post_hook="{{ record_patient_changes_consumed(calendar_last_year()) }}",
+) }}
+-- depends_on: {{ ref('int_patient_changes') }}
 with
 
 residents as (
 
     select * from {{ ref('int_register_versions') }}
-    where is_resident
+    where is_resident and {{ changed_patients_only('patient_key', calendar_last_year()) }}
 
 ),
 

@@ -21,7 +21,7 @@ from epilake.duckdb_delta import connect
 from epilake.generator.writer import NOT_QUARANTINED
 from spark_jobs.common.landing import FEEDS, decode_file, discover
 from tests.integration import reference
-from tests.integration.conftest import landing_identifiers, run_on
+from tests.integration.conftest import CITY, landing_identifiers, run_on
 
 pytestmark = pytest.mark.integration
 NEWCOMER = "7799999999"  # a patient id the generated register never uses
@@ -73,6 +73,8 @@ def test_the_dbt_unit_tests_pass_on_the_runs_warehouse(city, tmp_path):
     )
     assert result.returncode == 0, result.stdout[-3000:]
     results = json.loads((tmp_path / "run_results.json").read_text())["results"]
+    # Besides the unit tests: the project's on-run-start hook (the incremental models' state).
+    results = [r for r in results if not r["unique_id"].startswith("operation.epilake.")]
     assert len(results) >= 4
     assert all(r["unique_id"].startswith("unit_test.") for r in results)
     assert {r["status"] for r in results} == {"pass"}
@@ -574,3 +576,80 @@ def test_a_row_waits_unmatched_until_the_register_delivers_its_patient(city, spa
     assert patient == (True, template["okrug"])
     shutil.rmtree(register_folder)
     shutil.rmtree(city.landing / "lab" / "2020-06-01")
+
+
+INCREMENTAL_MODELS = {
+    "int_register_versions",
+    "int_lab_results_located",
+    "int_resident_intervals",
+    "int_case_episodes",
+    "int_contacts_traced",
+    "int_immunity_intervals",
+}
+
+
+def _tables(connection, schemas: tuple[str, ...]) -> list[str]:
+    return [
+        f"{schema}.{name}"
+        for schema, name in connection.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where database_name = current_database() and schema_name in ? order by all",
+            [list(schemas)],
+        ).fetchall()
+    ]
+
+
+def test_the_incremental_models_equal_a_full_rebuild_after_the_late_deliveries(city, tmp_path):
+    # The reruns above (a late amendment, a result before its patient's register row, then
+    # that row) updated the intermediate models incrementally, per changed patient.
+    with connect(city.settings.warehouse, read_only=True) as connection:
+        builds = dict(
+            connection.execute(
+                "select model, count(*) from main.epilake_incremental_state group by model"
+            ).fetchall()
+        )
+        changed = connection.execute(
+            "select count(distinct patient_key) from intermediate.int_patient_changes"
+        ).fetchone()[0]
+    assert set(builds) == INCREMENTAL_MODELS
+    assert min(builds.values()) >= 3  # the first run, then incremental ones
+    assert 0 < changed < CITY.patients / 10  # the reruns' patients, not everyone
+    copy = tmp_path / "rebuilt.duckdb"
+    shutil.copy(city.settings.warehouse, copy)
+    command = [
+        dbt_executable(),
+        "run",
+        "--full-refresh",
+        "--select",
+        "+exposure:officials_dashboard",
+    ]
+    command += ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
+    env = {**os.environ, **city.settings.export_env(), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
+    result = subprocess.run(
+        command,
+        cwd=DBT_PROJECT_DIR,
+        env={**env, "EPILAKE_WAREHOUSE": str(copy)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    rebuilt = {r["unique_id"].split(".")[-1] for r in results} - {"int_patient_changes"}
+    with connect(city.settings.warehouse, read_only=True) as connection:
+        connection.execute(f"attach '{copy}' as rebuilt (read_only)")
+        tables = [
+            table
+            for table in _tables(connection, ("intermediate", "marts"))
+            if table.split(".")[1] in rebuilt  # the change log itself starts again
+        ]
+        assert INCREMENTAL_MODELS | {"fct_tests_daily", "fct_cases_daily"} <= {
+            table.split(".")[1] for table in tables
+        }
+        for table in tables:
+            differ = connection.execute(
+                f"select count(*) from ((select * from {table} except all "
+                f"select * from rebuilt.{table}) union all (select * from rebuilt.{table} "
+                f"except all select * from {table}))"
+            ).fetchone()[0]
+            assert differ == 0, f"{table}: {differ} rows differ from a full rebuild"
