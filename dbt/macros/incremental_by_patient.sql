@@ -102,3 +102,13 @@
 {% macro calendar_last_year() -%}
     select year(max(date)) from {{ ref('int_calendar') }}
 {%- endmacro %}
+
+
+{#- Whether the relation has every one of these columns (false while dbt only parses). -#}
+{% macro relation_has_columns(relation, names) -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set present = adapter.get_columns_in_relation(relation) | map(attribute="name") | list -%}
+    {{ return(names | reject("in", present) | list | length == 0) }}
+{%- endmacro %}

@@ -22,7 +22,7 @@ from pyspark.sql import types as T
 
 from epilake.settings import Settings
 from spark_jobs.common import audit
-from spark_jobs.common.delta import ensure_table, merge_into, read_table
+from spark_jobs.common.delta import ensure_table, is_delta_table, merge_into, read_table
 from spark_jobs.common.ops_tables import read_rows, row_count, table_version
 from spark_jobs.common.window import SMALL_DELIVERY_DAYS, DeliveryWindow
 
@@ -133,6 +133,16 @@ def bronze_of(
     )
 
 
+def ensure_promotions_log(spark: SparkSession, settings: Settings) -> None:
+    """Create the promotion log before anything is promoted: dbt's change log
+    (``int_patient_changes``) reads it in every build, even one before any delivery."""
+    path = settings.table_path(*audit.PROMOTIONS_TABLE)
+    if not is_delta_table(path):  # created as its first append creates it (no table features)
+        with audit.OPS_APPENDS:
+            empty = spark.createDataFrame([], audit.PROMOTIONS_SCHEMA)
+            empty.write.format("delta").mode("append").save(path)
+
+
 def record_promotions(
     spark: SparkSession, settings: Settings, feed: str, entity: str, pending: Sequence
 ) -> None:
@@ -189,6 +199,8 @@ def promote(
     """
     path = settings.table_path(*spec.parts)
     ensure_table(spark, path, spec.schema)
+    if log_promotions:  # promote_many creates it once, before its threads
+        ensure_promotions_log(spark, settings)
     if set(spark.read.format("delta").load(path).columns) - set(spec.schema.fieldNames()):
         retire_columns(spark, path, spec.schema)
     pending = pending_files(settings, spec.feed, spec.entity, window)
@@ -239,6 +251,7 @@ def promote_many(
         for row in pending_files(settings, spec.feed, spec.entity, window)
     }
     workers = len(specs) if len(days) <= SMALL_DELIVERY_DAYS else 2
+    ensure_promotions_log(spark, settings)
 
     def one(spec: SilverSpec) -> tuple[SilverSummary, list[dict]]:
         return promote(spark, settings, spec, window, log_promotions=False)

@@ -18,6 +18,7 @@ from spark_jobs.common.silver import (
     PATIENTS_TABLE,
     SilverSummary,
     bronze_of,
+    ensure_promotions_log,
     pending_files,
     record_promotions,
 )
@@ -74,6 +75,7 @@ def promote_to_silver(
     """
     path = settings.table_path(*PATIENTS_TABLE)
     ensure_table(spark, path, SILVER_PATIENTS)
+    ensure_promotions_log(spark, settings)
     pending = pending_files(settings, FEED, transforms.ENTITY, window)
     rows_in = 0
     if pending:

@@ -3,7 +3,7 @@
 import pytest
 from pyspark.sql import types as T
 
-from spark_jobs.common.silver import SilverSchemaError, retire_columns
+from spark_jobs.common.silver import SilverSchemaError, ensure_promotions_log, retire_columns
 
 SCHEMA = T.StructType(
     [
@@ -55,7 +55,8 @@ def test_a_feeds_tables_are_promoted_together_and_logged_in_one_commit(spark, se
     generate_city(settings.landing, CityConfig(patients=2000, days=20, seed=5, dirt=0.0))
     records.ingest_bronze(spark, settings)
     log_path = settings.table_path(*audit.PROMOTIONS_TABLE)
-    before = DeltaTable(log_path).version() if DeltaTable.is_deltatable(log_path) else -1
+    ensure_promotions_log(spark, settings)  # the log's own creation is not a promotion
+    before = DeltaTable(log_path).version()
 
     summaries = records.promote_to_silver(spark, settings)
 
@@ -73,3 +74,21 @@ def test_a_feeds_tables_are_promoted_together_and_logged_in_one_commit(spark, se
     assert [s.rows_in for s in again] == [0] * len(summaries)
     assert [s.rows_total for s in again] == [s.rows_total for s in summaries]
     assert DeltaTable(log_path).version() == before + 1
+
+
+def test_the_promotion_log_exists_before_anything_is_promoted(spark, settings):
+    """dbt's change log (int_patient_changes) reads the promotion log in every build: a
+    silver step with nothing to promote still leaves it, empty."""
+    from deltalake import DeltaTable
+
+    from spark_jobs.common import audit
+    from spark_jobs.tracing import job as tracing
+
+    log_path = settings.table_path(*audit.PROMOTIONS_TABLE)
+    assert not DeltaTable.is_deltatable(log_path)
+
+    summary = tracing.promote_to_silver(spark, settings)
+
+    assert summary.files_promoted == 0
+    assert DeltaTable.is_deltatable(log_path)
+    assert DeltaTable(log_path).to_pyarrow_table().num_rows == 0
