@@ -160,7 +160,7 @@ def test_quality_gates_are_blocking_checks(repository):
     ]:
         assert checks[(bronze, f"{feed}_batches_reconcile")].blocking
     dbt_checks = [name for key, name in checks if key == "marts/fct_tests_daily"]
-    assert any(name.startswith("unique_combination_of_columns") for name in dbt_checks)
+    assert "assert_tests_daily_positives_not_above_tests" in dbt_checks
 
 
 def test_dagster_cli_validates_the_definitions():

@@ -2,15 +2,21 @@
 hand-made bad row per expectation fail the expectation meant for them."""
 
 import copy
+import json
+import os
+import shutil
+import subprocess
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
+import duckdb
 import great_expectations as gx
 import pandas as pd
 import pytest
 from deltalake import DeltaTable
 from great_expectations.expectations.metadata_types import FailureSeverity
 
+from dagster_project.defs.dbt.resources import DBT_PROJECT_DIR, dbt_executable
 from dagster_project.defs.quality.gates import GATES
 from expectations.runner import validate_dataframe
 
@@ -182,3 +188,74 @@ def test_the_gates_are_blocking_asset_checks_on_their_assets(city):
     # downstream of a silver gate: the dbt staging model waits for it
     staging = graph.get(dg.AssetKey(["staging", "stg_records__encounters"]))
     assert dg.AssetKey(["silver", "encounters"]) in staging.parent_keys
+
+
+def test_the_dashboards_marts_refuse_rows_outside_their_rules(city, tmp_path):
+    """The dashboard's marts carry their row rules as enforced constraints (decision 0022):
+    a key twice, a negative count or an unknown okrug is refused on write, so a build that
+    computes one fails before its table replaces the old one."""
+    manifest = json.loads((city.home / "dbt_target" / "build" / "manifest.json").read_text())
+    exposure = manifest["exposures"]["exposure.epilake.officials_dashboard"]
+    for model in exposure["depends_on"]["nodes"]:
+        kinds = {c["type"] for c in manifest["nodes"][model]["constraints"]}
+        assert "primary_key" in kinds, model
+        checks = [
+            c
+            for column in manifest["nodes"][model]["columns"].values()
+            for c in column["constraints"]
+            if c["type"] == "check"
+        ]
+        assert checks, f"{model} has no check constraint"
+
+    copy_of_the_warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(city.settings.warehouse, copy_of_the_warehouse)
+    with duckdb.connect(str(copy_of_the_warehouse)) as connection:
+        row = connection.execute(
+            "select date, okrug, test_type, tests, positives, positivity_rolling_7d "
+            "from marts.fct_tests_daily limit 1"
+        ).fetchone()
+        insert = "insert into marts.fct_tests_daily values (?, ?, ?, ?, ?, ?)"
+        later = row[0] + timedelta(days=10_000)
+        for bad in [
+            row,  # the same date, okrug and test type again
+            (later, row[1], row[2], -1, 0, None),
+            (later, "Atlantis", row[2], 1, 0, None),
+            (later, row[1], "smell", 1, 0, None),
+        ]:
+            with pytest.raises(duckdb.ConstraintException):
+                connection.execute(insert, bad)
+        connection.execute(insert, (later, row[1], row[2], 1, 0, None))  # a good row goes in
+
+
+def test_a_mart_build_that_breaks_a_rule_fails_and_keeps_the_last_good_table(city, tmp_path):
+    """The contract's constraints act before the swap: dbt fills the model's `__dbt_tmp`
+    table, DuckDB refuses the row, and the mart the dashboard reads stays as it was."""
+    project = tmp_path / "dbt"
+    shutil.copytree(
+        DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages")
+    )
+    model = project / "models" / "marts" / "fct_tests_daily_city.sql"
+    sql = model.read_text()
+    assert "\nselect * from final\n" in sql
+    model.write_text(
+        sql.replace(
+            "\nselect * from final\n",
+            "\nselect * replace (cast(-1 as bigint) as tests) from final\n",
+        )
+    )
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(city.settings.warehouse, warehouse)
+    mart = "select * from marts.fct_tests_daily_city order by date, test_type"
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        before = connection.execute(mart).fetchall()
+
+    env = {**os.environ, **city.settings.export_env(), "EPILAKE_WAREHOUSE": str(warehouse)}
+    command = [dbt_executable(), "run", "--select", "fct_tests_daily_city"]
+    command += ["--profiles-dir", str(project), "--target-path", str(tmp_path / "target")]
+    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert "CHECK constraint failed" in result.stdout and "tests BETWEEN 0" in result.stdout
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        assert connection.execute(mart).fetchall() == before
+        assert before
