@@ -1,4 +1,5 @@
-"""The Spark resource sets each step's partitions for the step's delivery window."""
+"""The Spark resource sets each step's partitions, and whole-stage code generation, for the
+step's delivery window."""
 
 import dataclasses
 from datetime import date
@@ -14,6 +15,12 @@ def _partitions(session) -> tuple[str, str]:
         session.conf.get("spark.sql.shuffle.partitions"),
         session.conf.get("spark.databricks.delta.snapshotPartitions"),
     )
+
+
+def _compiles_stages(session) -> bool:
+    """Whether the session's plan of a small query has whole-stage generated code."""
+    query = session.range(10).selectExpr("id * 2 as doubled").where("doubled > 4")
+    return "*(1)" in query._jdf.queryExecution().executedPlan().toString()  # a compiled stage
 
 
 def test_a_window_is_small_up_to_a_weeks_deliveries_and_an_open_one_never():
@@ -43,3 +50,16 @@ def test_a_small_delivery_step_shuffles_in_two_partitions_a_long_one_in_the_conf
     finally:
         resource.session(settings)  # the shared session back to the suite's 2 partitions
     assert spark.conf.get("spark.sql.shuffle.partitions") == "2"
+
+
+def test_a_small_delivery_step_runs_without_generated_code_a_long_one_with_it(spark, settings):
+    resource = SparkResource(app_name="epilake-tests")
+    try:
+        assert not _compiles_stages(resource.session(settings, DeliveryWindow(DAY, DAY)))
+        year = DeliveryWindow(date(2020, 3, 1), DAY)
+        assert _compiles_stages(resource.session(settings, year))
+        resource.session(settings, DeliveryWindow(DAY, DAY))
+        assert _compiles_stages(resource.session(settings))  # no window: the default back
+    finally:
+        resource.session(settings)
+    assert spark.conf.get("spark.sql.codegen.wholeStage") == "true"
