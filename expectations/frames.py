@@ -92,7 +92,7 @@ def loaded_rows(settings: Settings, layer: str, *parts: str, since: datetime, ru
         f"_source_file in (select source_file from delta_scan('{promotions}') "
         "where promoted_at >= $since)"
         if layer == "silver"
-        else "_ingested_at >= $since"
+        else "_delivery_date in ($this_run_days) and _ingested_at >= $since"
     )
     sql = f"""
         with
@@ -125,7 +125,29 @@ def loaded_rows(settings: Settings, layer: str, *parts: str, since: datetime, ru
     """
     parameters = {"since": since} | ({"run_date": run_date} if "$run_date" in sql else {})
     with lake_cursor() as connection:
+        if layer == "bronze":
+            # Only the delivery dates this run loaded files of: the partitions the scan reads
+            # (a day's rows in milliseconds, not a scan of a year's partitions).
+            days = _days_loaded(connection, settings, parts, since)
+            sql = sql.replace(
+                "$this_run_days", ", ".join(f"date '{day}'" for day in days) or "null"
+            )
         return _frame(connection, sql, parameters)
+
+
+def _days_loaded(connection, settings: Settings, parts: tuple[str, ...], since: datetime) -> list:
+    """The delivery dates of the files of bronze table ``parts`` that this run loaded."""
+    audit = settings.table_path("ops", "batch_audit")
+    if not (Path(audit) / "_delta_log").is_dir():
+        return []
+    feed, entity = parts
+    rows = connection.execute(
+        f"select distinct delivery_date from delta_scan('{audit}') "
+        "where feed = $feed and entity = $entity and ingested_at >= $since "
+        "and delivery_date is not null",
+        {"feed": feed, "entity": entity, "since": since},
+    ).fetchall()
+    return sorted(day for (day,) in rows)
 
 
 REPORTABLE = "status in ('final', 'amended', 'corrected') and not is_retracted"

@@ -45,7 +45,20 @@ def ingest_bronze(
     return FeedIngestor(spark, settings, REGISTER_SPEC).run(window)
 
 
-def _changed_rows(history: DataFrame, existing: DataFrame) -> DataFrame:
+# A daily run's patients with new events are a few thousand among a million: the joins of
+# their keys and stored versions with the whole table take them as a broadcast. The planner
+# cannot size a checkpointed frame, so without the hint it shuffles and sorts every stored
+# version (460 MiB at M) before adaptive execution finds the side small. A first load or a
+# long backfill touches more patients than a broadcast should carry and joins as before.
+BROADCAST_PATIENTS = 100_000
+
+
+def stored_versions_of(stored: DataFrame, keys: DataFrame, *, broadcast: bool) -> DataFrame:
+    """The stored versions of the patients in ``keys``."""
+    return stored.join(F.broadcast(keys) if broadcast else keys, "patient_key", "left_semi")
+
+
+def changed_rows(history: DataFrame, existing: DataFrame, *, broadcast: bool) -> DataFrame:
     """Versions that are new or differ from the stored ones (only these are written)."""
 
     def fingerprint(frame: DataFrame) -> DataFrame:
@@ -54,7 +67,9 @@ def _changed_rows(history: DataFrame, existing: DataFrame) -> DataFrame:
     stored = fingerprint(existing).select("event_id", "_fingerprint")
     return (
         fingerprint(history)
-        .join(stored, ["event_id", "_fingerprint"], "left_anti")
+        .join(
+            F.broadcast(stored) if broadcast else stored, ["event_id", "_fingerprint"], "left_anti"
+        )
         .drop("_fingerprint")
     )
 
@@ -81,6 +96,7 @@ def promote_to_silver(
     if pending:
         new_events = bronze_of(spark, settings, FEED, transforms.ENTITY, pending)
         affected = new_events.select("subject_id").distinct().localCheckpoint()
+        few = affected.count() <= BROADCAST_PATIENTS
 
         events = read_table(spark, settings.table_path("bronze", FEED, transforms.ENTITY)).join(
             affected, "subject_id", "left_semi"
@@ -88,8 +104,8 @@ def promote_to_silver(
         history = transforms.to_patient_history(events, settings.pseudonym_secret)
         history = history.localCheckpoint(storageLevel=StorageLevel.DISK_ONLY)
         keys = history.select("patient_key").distinct()
-        existing = spark.read.format("delta").load(path).join(keys, "patient_key", "left_semi")
-        changed = _changed_rows(history, existing).localCheckpoint(
+        existing = stored_versions_of(spark.read.format("delta").load(path), keys, broadcast=few)
+        changed = changed_rows(history, existing, broadcast=few).localCheckpoint(
             storageLevel=StorageLevel.DISK_ONLY
         )
         try:
