@@ -109,7 +109,8 @@ def run_pipeline(
     """Run the whole pipeline in this process; never raises for a failed stage or gate.
 
     ``steps_at_once``: steps that may run at the same time on the run's threads (1: one
-    after the other); Spark steps take turns whatever it is (decision 0015).
+    after the other); of them, Spark steps: two for a daily delivery, one for a longer window
+    (decisions 0015, 0024).
     ``leave_out``: assets this run does not build, as key prefixes (``"extracts"``,
     ``"marts/dim_patients"``); it builds and gates everything else.
     """
@@ -133,12 +134,15 @@ def run_pipeline(
     start_in_background(settings)
     from dagster_project.definitions import pipeline_job
     from dagster_project.defs.partitions import range_tags
-    from dagster_project.defs.pipeline.executor import threaded_run_config
+    from dagster_project.defs.pipeline.executor import spark_steps_for, threaded_run_config
     from dagster_project.defs.quality.docs import data_docs_dir, render_pending_data_docs
+    from spark_jobs.common.window import DeliveryWindow
 
     run_config = {
         "loggers": {"console": {"config": {"log_level": "INFO"}}},
-        **threaded_run_config(max_concurrent=steps_at_once),
+        **threaded_run_config(
+            max_concurrent=steps_at_once, spark_steps=spark_steps_for(DeliveryWindow(first, last))
+        ),
     }
     with (
         dg.DagsterInstance.get() as instance,

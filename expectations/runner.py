@@ -121,9 +121,11 @@ def _checkpoint(context, suite: gx.ExpectationSuite, engine: str) -> gx.Checkpoi
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=name, data=batch, suite=registered)
     )
+    # BASIC: each failure's unexpected count and first values, all a gate reports. SUMMARY
+    # also counts every unexpected value (0.06 s more per suite, a quarter of its time).
     return context.checkpoints.add(
         gx.Checkpoint(
-            name=name, validation_definitions=[definition], result_format=ResultFormat.SUMMARY
+            name=name, validation_definitions=[definition], result_format=ResultFormat.BASIC
         )
     )
 

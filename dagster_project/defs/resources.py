@@ -25,7 +25,7 @@ class SparkResource(dg.ConfigurableResource):
 
     def session(self, settings: Settings, window: DeliveryWindow | None = None) -> SparkSession:
         """The run's session, its partitions set for ``window`` (a step's deliveries): the
-        run's Spark steps take turns on the one session, so each sets its own."""
+        run's Spark steps share the one session and its one window, so each sets the same."""
         session = get_spark(settings, self.app_name)
         small = window is not None and window.is_small
         for key, value in partition_conf(settings, small).items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import date, timedelta
 
 import dagster as dg
 import pytest
@@ -13,11 +14,21 @@ from dagster_project.defs.pipeline.executor import (
     SPARK_TAG,
     WAREHOUSE_TAG,
     concurrency_limits,
+    spark_steps_for,
     threaded_executor,
     threaded_run_config,
 )
+from spark_jobs.common.window import DeliveryWindow
 
 BARRIER_SECONDS = 20
+
+
+def test_a_daily_delivery_runs_two_spark_steps_at_once_a_long_window_one():
+    day = date(2021, 3, 1)
+    assert spark_steps_for(DeliveryWindow(day, day)) == 2
+    assert spark_steps_for(DeliveryWindow(day, day + timedelta(days=6))) == 2
+    assert spark_steps_for(DeliveryWindow(day, day + timedelta(days=7))) == 1  # a backfill
+    assert spark_steps_for(DeliveryWindow()) == 1  # everything: a first load
 
 
 class Tracker:

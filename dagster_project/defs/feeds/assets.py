@@ -68,8 +68,8 @@ FEEDS = (
 )
 FEEDS_BY_NAME = {feed.name: feed for feed in FEEDS}
 
-# The order a run takes the feeds' Spark steps, which run one at a time (the executor's
-# DEFAULT_SPARK_STEPS), as ``dagster/priority`` among the steps ready to start. The marts
+# The order a run takes the feeds' Spark steps, which run one or two at a time (the
+# executor's ``spark_steps_for``), as ``dagster/priority`` among the steps ready to start. The marts
 # wait for the last silver step's gates, so the feed with the quickest silver gates
 # (tracing, 3 s on an M day against the records' 7 s) promotes last; the records bronze,
 # whose gates take longest (20 s), loads first so they are done before its silver is due;

@@ -41,19 +41,28 @@ from dagster._core.execution.retries import RetryMode, get_retries_config
 from dagster._core.execution.tags import get_tag_concurrency_limits_config
 from dagster._core.executor.base import Executor
 
+from spark_jobs.common.window import DeliveryWindow
+
 SPARK_TAG = "epilake/spark"  # steps that run Spark work
 WAREHOUSE_TAG = "epilake/warehouse"  # steps that open the DuckDB warehouse file
 # Steps at once: on two cores a Spark step and the gates of the feeds before it overlap;
 # more only queue for the same cores.
 DEFAULT_MAX_CONCURRENT = 3
-# Spark steps at once. Two feeds' Spark steps side by side were each 2.5-3 times slower on
-# two cores (a served M day: the dashboard 16 s later than one at a time), and a first
-# load's steps each fill the heap: one at a time; a bigger machine may raise it in run config.
+# Spark steps at once. A first load's or a backfill's steps each fill the heap: one at a
+# time. A small delivery's steps are mostly Spark's and Delta's per-operation work, and two
+# side by side reach the dashboard sooner (decision 0024; in decision 0015's code they did
+# not). A bigger machine may raise either in run config.
 DEFAULT_SPARK_STEPS = 1
+SMALL_DELIVERY_SPARK_STEPS = 2
 # DuckDB lets one process write a database file and no other open it meanwhile: dbt's
 # subprocess, the mart gates, the dashboard and the extracts take turns.
 WAREHOUSE_STEPS = 1
 POLL_SECONDS = 0.5
+
+
+def spark_steps_for(window: DeliveryWindow) -> int:
+    """Spark steps at once for a run over ``window``: two for a small (daily) delivery."""
+    return SMALL_DELIVERY_SPARK_STEPS if window.is_small else DEFAULT_SPARK_STEPS
 
 
 def concurrency_limits(spark_steps: int) -> list[dict[str, Any]]:
