@@ -18,8 +18,6 @@ from rich.table import Table
 
 from epilake.settings import Settings, get_settings
 
-DAGSTER_YAML = "telemetry:\n  enabled: false\n"
-
 
 @dataclass
 class RunReport:
@@ -34,9 +32,9 @@ class RunReport:
 def _prepare_environment(settings: Settings) -> None:
     settings.home.mkdir(parents=True, exist_ok=True)
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    config = settings.dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
+    from epilake.dagster_storage import ensure_dagster_yaml
+
+    ensure_dagster_yaml(settings.dagster_home)
     os.environ.update(settings.export_env())
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
 
