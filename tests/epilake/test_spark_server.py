@@ -6,7 +6,13 @@ from click.testing import CliRunner
 
 from epilake import spark_server
 from epilake.cli import main
-from epilake.spark import DELTA_EXTENSION, is_remote, static_conf
+from epilake.spark import (
+    DELTA_EXTENSION,
+    DELTA_LOG_CACHE_SIZE,
+    DELTA_LOGS_KEPT,
+    is_remote,
+    static_conf,
+)
 
 
 def _conf(command: list[str]) -> dict[str, str]:
@@ -35,6 +41,14 @@ def test_the_server_keeps_its_whole_heap_and_the_embedded_jvm_gives_memory_back(
     assert "-Xms4g" in served.split()
     assert "G1PeriodicGCInterval" not in served
     assert "G1PeriodicGCInterval" in embedded and "-Xms" not in embedded
+
+
+def test_the_server_keeps_the_delta_logs_of_two_lakes_and_the_embedded_jvm_delta_s_default(
+    settings,
+):
+    served = _conf(spark_server.server_command(settings, 15123))
+    assert int(served[DELTA_LOG_CACHE_SIZE]) == DELTA_LOGS_KEPT >= 2 * 24  # a lake's tables
+    assert DELTA_LOG_CACHE_SIZE not in static_conf(settings)
 
 
 def test_no_state_files_mean_no_server(settings):

@@ -16,11 +16,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from pyspark.sql import SparkSession
 
 from epilake import spark_server
 from epilake.duckdb_delta import connect
 from epilake.generator import CityConfig, generate_city
 from epilake.settings import Settings, get_settings
+from epilake.spark import DELTA_LOG_CACHE_SIZE, DELTA_LOGS_KEPT
 from spark_jobs.lab import job as lab_job
 from spark_jobs.records import job as records_job
 from spark_jobs.register import job as register_job
@@ -162,6 +164,14 @@ def test_feeds_loaded_on_the_server_equal_the_embedded_load(server, spark, tmp_p
         if table in MUST_HOLD_ROWS:
             assert total > 0, f"{table} is empty: the comparison proves nothing"
     assert tables >= MUST_HOLD_ROWS
+
+
+def test_the_running_server_keeps_the_delta_logs_of_two_lakes(server):
+    session = SparkSession.builder.remote(str(server.state.url)).create()  # its own session
+    try:
+        assert session.conf.get(DELTA_LOG_CACHE_SIZE) == str(DELTA_LOGS_KEPT)
+    finally:
+        session.stop()
 
 
 def test_start_reuses_a_running_server_and_refuses_a_taken_port(server, tmp_path):
