@@ -16,7 +16,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from pyspark.sql import SparkSession
 
 from epilake import spark_server
 from epilake.duckdb_delta import connect
@@ -166,12 +165,24 @@ def test_feeds_loaded_on_the_server_equal_the_embedded_load(server, spark, tmp_p
     assert tables >= MUST_HOLD_ROWS
 
 
+# In a process of its own: a Spark Connect session makes the process's DataFrame functions
+# Connect ones, which would break the embedded tests after it on the same worker.
+READ_SERVER_CONF = (
+    "import sys; from pyspark.sql import SparkSession; "
+    "session = SparkSession.builder.remote(sys.argv[1]).create(); "
+    "print(session.conf.get(sys.argv[2])); session.stop()"
+)
+
+
 def test_the_running_server_keeps_the_delta_logs_of_two_lakes(server):
-    session = SparkSession.builder.remote(str(server.state.url)).create()  # its own session
-    try:
-        assert session.conf.get(DELTA_LOG_CACHE_SIZE) == str(DELTA_LOGS_KEPT)
-    finally:
-        session.stop()
+    done = subprocess.run(
+        [sys.executable, "-c", READ_SERVER_CONF, str(server.state.url), DELTA_LOG_CACHE_SIZE],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == str(DELTA_LOGS_KEPT)
 
 
 def test_start_reuses_a_running_server_and_refuses_a_taken_port(server, tmp_path):
