@@ -22,7 +22,7 @@ from epilake.progress import progress
 from epilake.settings import Settings
 from epilake.spark import is_remote
 from spark_jobs.common import audit
-from spark_jobs.common.delta import insert_new_rows
+from spark_jobs.common.delta import APPEND_ONLY, insert_new_rows, make_append_only
 from spark_jobs.common.landing import LandingFile, decode_file, discover
 from spark_jobs.common.ops_tables import read_rows
 from spark_jobs.common.schemas import BRONZE, QUARANTINE
@@ -172,6 +172,8 @@ class FeedIngestor:
         state = _load_audit_state(self.settings, self.spec.feed)
         new_files = [f for f in files if relative_source(self.settings, f) not in state.seen_paths]
         self.summary.files_seen = len(files)
+        if new_files:  # bronze tables created before they were declared append-only
+            make_append_only(self.spark, self.bronze_path)
         description = f"{self.spec.feed}: reading landing files"
         for file in progress(new_files, description) if show_progress else new_files:
             self._take(file, state)
@@ -292,6 +294,7 @@ class FeedIngestor:
                 schema=BRONZE,
                 partition_by=("_delivery_date",),
                 sources=sources,
+                extra_properties=APPEND_ONLY,
             )
             if any(quarantined for _, quarantined in counts.values()):
                 self._write_quarantine(

@@ -22,8 +22,15 @@ from pyspark.sql import types as T
 
 from epilake.settings import Settings
 from spark_jobs.common import audit
-from spark_jobs.common.delta import ensure_table, is_delta_table, merge_into, read_table
+from spark_jobs.common.delta import (
+    ensure_table,
+    is_delta_table,
+    merge_into,
+    merge_source_rows,
+    read_appended,
+)
 from spark_jobs.common.ops_tables import read_rows, row_count, table_version
+from spark_jobs.common.schemas import BRONZE
 from spark_jobs.common.window import SMALL_DELIVERY_DAYS, DeliveryWindow
 
 PATIENTS_TABLE = ("silver", "patients")
@@ -125,12 +132,12 @@ def pending_files(settings: Settings, feed: str, entity: str, window: DeliveryWi
 def bronze_of(
     spark: SparkSession, settings: Settings, feed: str, entity: str, pending: Sequence
 ) -> DataFrame:
-    """The bronze rows of the ``pending`` files (partition-pruned by delivery date)."""
+    """The bronze rows of the ``pending`` files (the files of their delivery dates only)."""
     files = [row["source_file"] for row in pending]
-    dates = sorted({row["delivery_date"] for row in pending})
-    return read_table(spark, settings.table_path("bronze", feed, entity)).where(
-        F.col("_delivery_date").isin(dates) & F.col("_source_file").isin(files)
-    )
+    dates = {row["delivery_date"] for row in pending}
+    path = settings.table_path("bronze", feed, entity)
+    rows = read_appended(spark, path, BRONZE, "_delivery_date", dates)
+    return rows.where(F.col("_source_file").isin(files))
 
 
 def ensure_promotions_log(spark: SparkSession, settings: Settings) -> None:
@@ -207,23 +214,30 @@ def promote(
     rows_in = 0
     if pending:
         bronze = bronze_of(spark, settings, spec.feed, spec.entity, pending)
-        updates = spec.transform(bronze, settings.pseudonym_secret, settings.now).persist()
-        try:
-            rows_in = updates.count()
-            if table_version(path) == 0:
-                # The first load into the new (empty) table: every row is an insert.
+        updates = spec.transform(bronze, settings.pseudonym_secret, settings.now)
+        version = table_version(path)
+        if version == 0:
+            # The first load into the new (empty) table: every row is an insert, in files
+            # cut by delivery date (their count needs the rows counted first).
+            updates = updates.persist()
+            try:
+                rows_in = updates.count()
                 split_by_delivery(updates, rows_in).write.format("delta").mode("append").save(path)
-            else:
-                merge_into(
-                    spark,
-                    path,
-                    updates,
-                    f"t.`{spec.key}` = s.`{spec.key}`",
-                    update=True,
-                    update_when=NEWER_VERSION,
-                )
-        finally:
-            updates.unpersist()
+            finally:
+                updates.unpersist()
+        else:
+            # Delta materialises the MERGE's source itself and counts it in the commit:
+            # a count of our own would compute the source once more (about a second a table).
+            merge_into(
+                spark,
+                path,
+                updates,
+                f"t.`{spec.key}` = s.`{spec.key}`",
+                update=True,
+                update_when=NEWER_VERSION,
+            )
+            counted = merge_source_rows(path, version)
+            rows_in = updates.count() if counted is None else counted
         if log_promotions:
             record_promotions(spark, settings, spec.feed, spec.entity, pending)
     summary = SilverSummary(spec.table, len(pending), rows_in, row_count(path), table_version(path))

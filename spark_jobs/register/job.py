@@ -10,10 +10,11 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from epilake.settings import Settings
-from spark_jobs.common.delta import ensure_table, merge_into, read_table
+from spark_jobs.common.delta import ensure_table, merge_into, read_appended
 from spark_jobs.common.ingest import FeedIngestor, FeedSpec, IngestSummary
 from spark_jobs.common.ops_tables import row_count, table_version
 from spark_jobs.common.run_alone import run_feed
+from spark_jobs.common.schemas import BRONZE
 from spark_jobs.common.silver import (
     PATIENTS_TABLE,
     SilverSummary,
@@ -98,7 +99,8 @@ def promote_to_silver(
         affected = new_events.select("subject_id").distinct().localCheckpoint()
         few = affected.count() <= BROADCAST_PATIENTS
 
-        events = read_table(spark, settings.table_path("bronze", FEED, transforms.ENTITY)).join(
+        bronze = settings.table_path("bronze", FEED, transforms.ENTITY)
+        events = read_appended(spark, bronze, BRONZE, "_delivery_date").join(
             affected, "subject_id", "left_semi"
         )
         history = transforms.to_patient_history(events, settings.pseudonym_secret)

@@ -7,6 +7,7 @@ from deltalake import DeltaTable
 
 from epilake.generator import CityConfig, generate_city
 from spark_jobs.common import audit
+from spark_jobs.common.delta import is_append_only
 from spark_jobs.common.ops_tables import row_count
 from spark_jobs.common.window import SMALL_DELIVERY_DAYS, DeliveryWindow
 from spark_jobs.records import job as records
@@ -45,6 +46,7 @@ def test_the_records_entities_load_with_one_audit_commit_and_nothing_twice(spark
     assert {row["entity"] for row in audited} == entities
     accepted = 0
     for resource in (r for r in records.RESOURCES if r.entity in entities):
+        assert is_append_only(settings.table_path("bronze", "records", resource.entity))
         rows = row_count(settings.table_path("bronze", "records", resource.entity))
         assert rows == sum(
             row["records_accepted"] for row in audited if row["entity"] == resource.entity

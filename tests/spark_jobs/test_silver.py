@@ -92,3 +92,31 @@ def test_the_promotion_log_exists_before_anything_is_promoted(spark, settings):
     assert summary.files_promoted == 0
     assert DeltaTable.is_deltatable(log_path)
     assert DeltaTable(log_path).to_pyarrow_table().num_rows == 0
+
+
+def test_a_daily_merge_reports_the_rows_it_merged(spark, settings):
+    """After the first load, a day's promotion is a MERGE whose row count comes from its
+    commit: the same number as counting the day's silver rows."""
+    from datetime import date, timedelta
+
+    from epilake.generator import CityConfig, generate_city
+    from spark_jobs.common.silver import bronze_of, pending_files
+    from spark_jobs.common.window import DeliveryWindow
+    from spark_jobs.tracing import job as tracing
+
+    city = CityConfig(patients=2000, start=date(2020, 3, 1), days=20, seed=5, dirt=0.0)
+    generate_city(settings.landing, city)
+    last = city.start + timedelta(days=city.days - 1)
+    before, day = DeliveryWindow(None, last - timedelta(days=1)), DeliveryWindow(last, last)
+    tracing.ingest_bronze(spark, settings)
+    tracing.promote_to_silver(spark, settings, before)
+    spec = tracing.CONTACTS
+    pending = pending_files(settings, spec.feed, spec.entity, day)
+    bronze = bronze_of(spark, settings, spec.feed, spec.entity, pending)
+    expected = spec.transform(bronze, settings.pseudonym_secret, settings.now).count()
+
+    summary = tracing.promote_to_silver(spark, settings, day)
+
+    assert expected > 0
+    assert summary.files_promoted == len(pending) > 0
+    assert summary.rows_in == expected
