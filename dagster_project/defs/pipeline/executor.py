@@ -2,8 +2,8 @@
 
 Dagster ships two local executors: in-process (one step at a time) and multiprocess (a
 process per step). Neither fits a run whose steps mostly wait: a Spark step spends its time
-waiting on the JVM (embedded or a Spark Connect server), a gate on DuckDB, a dbt step on its
-subprocess. One at a time, the day's gates, Spark steps and dbt never overlap; a process per
+waiting on the JVM (embedded or a Spark Connect server), a gate on DuckDB, a dbt step on
+DuckDB and dbt's own threads (decision 0028). One at a time, the day's gates, Spark steps and dbt never overlap; a process per
 step would start Python, import the definitions and open a JVM or a Connect session per
 step. Here the steps share the process, its one SparkSession and its DuckDB, and a thread
 per running step lets independent steps overlap (decision 0015).
@@ -54,8 +54,8 @@ DEFAULT_MAX_CONCURRENT = 3
 # not). A bigger machine may raise either in run config.
 DEFAULT_SPARK_STEPS = 1
 SMALL_DELIVERY_SPARK_STEPS = 2
-# DuckDB lets one process write a database file and no other open it meanwhile: dbt's
-# subprocess, the mart gates, the dashboard and the extracts take turns.
+# DuckDB lets one writer open a database file and no reader open it meanwhile (in this
+# process or another): dbt, the mart gates, the dashboard and the extracts take turns.
 WAREHOUSE_STEPS = 1
 POLL_SECONDS = 0.5
 
