@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from epilake.spark_server import ServerState
+from epilake.spark_warmup import DEFAULT_WARM_UP_DAYS, WarmUpRound
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SERVER_PORT = 15077
@@ -54,14 +55,28 @@ def hold_back(landing: Path, held: Path, day: date) -> None:
         shutil.move(folder, target)
 
 
+def warm_up_figures(rounds: list[WarmUpRound]) -> dict:
+    """The server's warm-up as a bench result records it."""
+    return {
+        "days": len(rounds),
+        "seconds": round(sum(each.seconds for each in rounds), 1),
+        "round_seconds": [each.seconds for each in rounds],
+        "records": sum(each.records for each in rounds),
+    }
+
+
 def give_back(held: Path, landing: Path) -> None:
     for folder in held.glob("*/*"):
         shutil.move(folder, landing / folder.parent.name / folder.name)
 
 
 @contextlib.contextmanager
-def spark_server(work: Path, enabled: bool) -> Iterator[ServerState | None]:
-    """A Spark Connect server for a bench's runs (``--spark server``), stopped after."""
+def spark_server(
+    work: Path, enabled: bool, warm_up: list[WarmUpRound] | None = None
+) -> Iterator[ServerState | None]:
+    """A Spark Connect server for a bench's runs (``--spark server``), stopped after. It
+    starts as ``epilake spark-server start`` starts it, warm-up included; the warm-up's
+    rounds are appended to ``warm_up``."""
     if not enabled:
         yield None
         return
@@ -69,7 +84,8 @@ def spark_server(work: Path, enabled: bool) -> Iterator[ServerState | None]:
     from epilake.settings import get_settings
 
     settings = dataclasses.replace(get_settings(), home=work / "spark-server")
+    rounds = warm_up if warm_up is not None else []
     try:
-        yield server.start(settings, SERVER_PORT)
+        yield server.start(settings, SERVER_PORT, DEFAULT_WARM_UP_DAYS, rounds.append)
     finally:
         server.stop(settings)

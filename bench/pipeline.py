@@ -29,7 +29,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench.common import give_back, hold_back, spark_server
+from bench.common import give_back, hold_back, spark_server, warm_up_figures
 from epilake.spark_server import ServerState
 
 STAGES = ("generate", "bronze", "silver", "gates", "dbt", "dashboards", "extracts")
@@ -258,8 +258,10 @@ def bench_scale(
             result["baseline"] = run_baseline(landing, logs)
             console.print(f"[bold]{scale.name}[/]: full run up to {min(held) - timedelta(days=1)}")
             full = run_pipeline(landing, home, logs, "full")
-            with spark_server(work, spark == "server") as server:
+            warm_up: list = []
+            with spark_server(work, spark == "server", warm_up) as server:
                 if server is not None:
+                    result["server_warm_up"] = warm_up_figures(warm_up)
                     console.print(f"[bold]{scale.name}[/]: the server's first day {held[1]} ...")
                     give_back(work / "held" / held[1].isoformat(), landing)
                     result["first_day_on_server"] = run_pipeline(

@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from epilake.spark_warmup import DEFAULT_WARM_UP_DAYS
+
 # Wide enough for the run table when the output goes to a log rather than a terminal.
 console = Console() if sys.stdout.isatty() else Console(width=160)
 
@@ -189,12 +191,26 @@ def _server_settings(home: Path | None):
 @spark_server.command(name="start")
 @server_home
 @click.option("--port", type=int, default=15002, show_default=True)
-def spark_server_start(home: Path | None, port: int) -> None:
+@click.option(
+    "--warm-up-days",
+    type=click.IntRange(min=0),
+    default=DEFAULT_WARM_UP_DAYS,
+    show_default=True,
+    help="Days of a small synthetic city the new server loads before it is ready "
+    "(its first days are its slowest); 0 for none.",
+)
+def spark_server_start(home: Path | None, port: int, warm_up_days: int) -> None:
     """Start the server (does nothing when it already runs)."""
     from epilake import spark_server as server
 
+    def show(done) -> None:
+        console.print(
+            f"  warm-up delivery {done.delivery}: {done.records:,} records in {done.seconds} s"
+        )
+
     try:
-        state = server.start(_server_settings(home), port)
+        with console.status("Starting the Spark server (and warming it up) ..."):
+            state = server.start(_server_settings(home), port, warm_up_days, show)
     except server.SparkServerError as error:
         raise click.ClickException(str(error)) from None
     console.print(f"Spark Connect server running (pid {state.pid}). Runs use it with:")

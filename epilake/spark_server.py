@@ -5,7 +5,9 @@ Spark work at half speed until its just-in-time compiler has caught up (decision
 Daily operation can instead keep one Spark alive: ``epilake spark-server start`` launches
 Spark Connect with the platform's Delta jars and settings, and runs that see
 ``EPILAKE_SPARK_REMOTE=sc://127.0.0.1:<port>`` use it. Each run gets its own Spark Connect
-session (its own temporary views and settings) on the shared JVM.
+session (its own temporary views and settings) on the shared JVM. A new server first runs
+a few days of a small synthetic city through the feed jobs (``epilake.spark_warmup``,
+decision 0029), so that the first real delivery finds its JVM's code compiled.
 
 ``server_command`` is pure; the rest manages the process through files under
 ``$EPILAKE_HOME/spark-server`` (pid, port, log).
@@ -19,11 +21,16 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from epilake.settings import Settings
 from epilake.spark import jar_conf, session_conf, static_conf
+
+if TYPE_CHECKING:
+    from epilake.spark_warmup import WarmUpRound
 
 DEFAULT_PORT = 15002
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
@@ -105,8 +112,15 @@ def state(settings: Settings) -> ServerState:
     return ServerState(pid, port, _alive(pid) and _listening(port))
 
 
-def start(settings: Settings, port: int = DEFAULT_PORT) -> ServerState:
-    """Start the server unless it runs; return once it accepts connections."""
+def start(
+    settings: Settings,
+    port: int = DEFAULT_PORT,
+    warm_up_days: int = 0,
+    on_warm_up_round: Callable[[WarmUpRound], None] | None = None,
+) -> ServerState:
+    """Start the server unless it runs; return once it accepts connections and, with
+    ``warm_up_days``, once it has loaded that many days of a small synthetic city
+    (``epilake.spark_warmup``: a fresh JVM's first days are its slowest)."""
     current = state(settings)
     if current.running:
         return current
@@ -136,13 +150,29 @@ def start(settings: Settings, port: int = DEFAULT_PORT) -> ServerState:
         if process.poll() is not None:
             raise SparkServerError(f"The Spark server exited at start-up; see {log}.")
         if _listening(port):
-            return ServerState(process.pid, port, True)
+            started = ServerState(process.pid, port, True)
+            _warm_up(settings, started, warm_up_days, on_warm_up_round)
+            return started
         time.sleep(0.5)
     process.terminate()
     raise SparkServerError(
         f"The Spark server did not listen on port {port} within "
         f"{START_TIMEOUT_SECONDS} s; see {log}."
     )
+
+
+def _warm_up(
+    settings: Settings,
+    started: ServerState,
+    days: int,
+    on_round: Callable[[WarmUpRound], None] | None,
+) -> None:
+    from epilake.spark_warmup import SparkWarmUpError, warm_up
+
+    try:
+        warm_up(str(started.url), _folder(settings) / "warm-up", days, on_round)
+    except SparkWarmUpError as error:
+        raise SparkServerError(str(error)) from None
 
 
 def stop(settings: Settings, timeout: float = 60) -> bool:

@@ -160,6 +160,7 @@ def test_ingest_bench_loads_the_year_then_each_held_day_and_restores_the_landing
     if served:
         assert list(runs) == [
             "full",
+            "server_warm_up",
             "first_day_on_server",
             "incremental_day",
             "incremental_day_embedded",
@@ -170,6 +171,12 @@ def test_ingest_bench_loads_the_year_then_each_held_day_and_restores_the_landing
             ("2020-03-04", 4, True, "home"),
             ("2020-03-04", 4, False, "home-embedded"),
         ]
+        assert runs["server_warm_up"] == {
+            "days": 2,
+            "seconds": 40.0,
+            "round_seconds": [30.5, 9.5],
+            "records": 2140,
+        }
     else:
         assert list(runs) == ["full", "incremental_day"]
         assert seen == [("2020-03-03", 3, False, "home"), ("2020-03-04", 4, False, "home")]
@@ -181,11 +188,21 @@ class _FakeServerState:
     pid = 1
 
 
-def _fake_server(work, enabled):
+def _fake_server(work, enabled, warm_up=None):
     import contextlib
+    from datetime import date
+
+    from epilake.spark_warmup import WarmUpRound
 
     @contextlib.contextmanager
     def server():
+        if enabled and warm_up is not None:
+            warm_up.extend(
+                [
+                    WarmUpRound(date(2020, 10, 7), 30.5, 2100),
+                    WarmUpRound(date(2020, 10, 8), 9.5, 40),
+                ]
+            )
         yield _FakeServerState() if enabled else None
 
     return server()

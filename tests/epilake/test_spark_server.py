@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
-from epilake import spark_server
+from epilake import spark_server, spark_warmup
 from epilake.cli import main
 from epilake.spark import (
     DELTA_EXTENSION,
@@ -77,3 +78,19 @@ def test_the_embedded_session_is_not_remote_and_loads_in_big_chunks(spark, setti
 
     assert not is_remote(spark)
     assert FeedIngestor(spark, settings, LAB_SPEC).chunk_lines == DEFAULT_CHUNK_LINES
+
+
+def test_a_failed_warm_up_says_how_far_it_got_and_removes_its_scratch(tmp_path):
+    """A URL that is no Spark Connect address: the child's first round fails, and the error
+    names the rounds done, the way out (start without a warm-up) and the child's error."""
+    scratch = tmp_path / "warm-up"
+    with pytest.raises(
+        spark_warmup.SparkWarmUpError, match=r"(?s)after 0 of 1 rounds.*days 0.*sc://"
+    ):
+        spark_warmup.warm_up("http://127.0.0.1:9", scratch, days=1, timeout=300)
+    assert not scratch.exists()
+
+
+def test_no_warm_up_days_means_no_child_and_no_scratch(tmp_path):
+    assert spark_warmup.warm_up("sc://127.0.0.1:9", tmp_path / "warm-up", days=0) == []
+    assert not (tmp_path / "warm-up").exists()

@@ -12,12 +12,12 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from epilake import spark_server
+from epilake import spark_server, spark_warmup
 from epilake.duckdb_delta import connect
 from epilake.generator import CityConfig, generate_city
 from epilake.settings import Settings, get_settings
@@ -192,3 +192,22 @@ def test_start_reuses_a_running_server_and_refuses_a_taken_port(server, tmp_path
     assert not spark_server.state(other).running
     with pytest.raises(spark_server.SparkServerError, match="taken"):
         spark_server.start(other, server.state.port)
+
+
+def test_a_warm_up_loads_every_feed_day_by_day_and_leaves_nothing_behind(server, tmp_path):
+    """The warm-up that `epilake spark-server start` runs: a first week, then single days,
+    each through every feed's bronze and silver on the server; its scratch lake goes."""
+    scratch = tmp_path / "warm-up"
+    seen: list[spark_warmup.WarmUpRound] = []
+    rounds = spark_warmup.warm_up(str(server.state.url), scratch, days=2, on_round=seen.append)
+
+    assert rounds == seen
+    first_week_end = spark_warmup.WARM_UP_CITY["start"] + timedelta(
+        days=spark_warmup.FIRST_ROUND_DAYS - 1
+    )
+    assert [each.delivery for each in rounds] == [first_week_end, first_week_end + timedelta(1)]
+    # The first week holds the register's whole population; a day still brings records.
+    assert rounds[0].records > spark_warmup.WARM_UP_CITY["patients"]
+    assert rounds[1].records > 0
+    assert not scratch.exists()
+    assert spark_server.state(server.settings).running

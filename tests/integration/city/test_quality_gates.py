@@ -259,3 +259,45 @@ def test_a_mart_build_that_breaks_a_rule_fails_and_keeps_the_last_good_table(cit
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         assert connection.execute(mart).fetchall() == before
         assert before
+
+
+def test_a_models_row_rules_count_every_broken_rule_in_one_test(city, tmp_path):
+    """`row_rules` (one test node per model for its keys, not-null, accepted-value and
+    range rules): passes on the city's warehouse, and on a copy with bad rows fails naming
+    each broken rule with its count of offending rows."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(city.settings.warehouse, warehouse)
+    env = {**os.environ, **city.settings.export_env(), "EPILAKE_WAREHOUSE": str(warehouse)}
+    command = [dbt_executable(), "test", "--select", "row_rules_int_immunity_intervals"]
+    command += ["--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target")]
+
+    def dbt_test() -> subprocess.CompletedProcess:
+        return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
+
+    clean = dbt_test()
+    assert clean.returncode == 0, clean.stdout[-3000:]
+    assert "PASS row_rules_int_immunity_intervals" in clean.stdout, clean.stdout[-3000:]
+
+    with duckdb.connect(str(warehouse)) as connection:
+        table = "intermediate.int_immunity_intervals"
+        row = connection.execute(f"select * from {table} limit 1").fetchdf()
+        assert len(row) == 1, "the city has no immunity intervals: the test proves nothing"
+        # A null key; the same unknown measure twice (also one duplicate interval); a copy
+        # of a stored interval (another duplicate).
+        bad = pd.concat([row.assign(patient_key=None), *[row.assign(measure="bogus")] * 2, row])
+        connection.register("bad_rows", bad)
+        connection.execute(f"insert into {table} by name select * from bad_rows")
+    broken = dbt_test()
+
+    assert broken.returncode != 0, broken.stdout[-3000:]
+    assert "Got 5 results" in broken.stdout, broken.stdout[-3000:]
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    results = [each for each in results if each["unique_id"].startswith("test.")]  # no hook
+    assert [each["failures"] for each in results] == [5]
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rules = dict(connection.execute(results[0]["compiled_code"]).fetchall())
+    assert rules == {
+        "(patient_key, measure, from_date) is unique": 2,
+        "patient_key is not null": 1,
+        "measure in accepted values": 2,
+    }
