@@ -5,8 +5,8 @@ the run's steps one at a time and overlapping, alternately (decision 0015).
                         [--steps-at-once 1 --steps-at-once 3] [--rounds 2]
 
 ``--base`` is an ``epilake run`` home whose lake has every delivery of ``--landing`` but the
-newest day's (``python -m bench --keep DIR`` leaves such a lake in ``DIR/home-embedded``
-until its embedded day runs; any home copied before a day's run does). Each round copies
+newest day's (``python -m bench --scale M --spark server --keep DIR`` leaves one in
+``DIR/home-before-day``; any home copied before a day's run is one). Each round copies
 the base, runs the day, and reports the seconds from the command's start to the
 dashboard's materialisation and per stage; the base is never changed.
 

@@ -267,8 +267,10 @@ def bench_scale(
                     result["first_day_on_server"] = run_pipeline(
                         landing, home, logs, "first-day-on-server", server
                     )
-                    shutil.rmtree(work / "home-embedded", ignore_errors=True)
-                    shutil.copytree(home, work / "home-embedded", symlinks=True)
+                    copies = ["home-embedded"] + (["home-before-day"] if keep else [])
+                    for copy in copies:  # the embedded day's lake; a kept one for bench.day
+                        shutil.rmtree(work / copy, ignore_errors=True)
+                        shutil.copytree(home, work / copy, symlinks=True)
                 console.print(f"[bold]{scale.name}[/]: incremental day {day} ...")
                 give_back(work / "held" / day.isoformat(), landing)
                 incremental = run_pipeline(landing, home, logs, "incremental", server)
