@@ -47,7 +47,7 @@ def reparse_dbt_targets(home: Path) -> list[Path]:
     env = os.environ | {
         "EPILAKE_HOME": str(home),
         "EPILAKE_LAKE": str(home / "lake"),
-        "EPILAKE_WAREHOUSE": str(home / "warehouse.duckdb"),
+        "EPILAKE_BUILD_WAREHOUSE": str(home / "build" / "warehouse.duckdb"),
         PINNED_VERSIONS_ENV: UNPINNED_VERSIONS,
     }
     targets = sorted(p.parent for p in (home / "dbt_target").glob("*/partial_parse.msgpack"))

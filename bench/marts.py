@@ -53,7 +53,7 @@ def build(home: Path, console: Console) -> dict:
     warehouse.unlink(missing_ok=True)
     env = os.environ | {
         "EPILAKE_LAKE": str(home / "lake"),
-        "EPILAKE_WAREHOUSE": str(warehouse),
+        "EPILAKE_BUILD_WAREHOUSE": str(warehouse),
         PINNED_VERSIONS_ENV: UNPINNED_VERSIONS,
     }
     with tempfile.TemporaryDirectory() as target:

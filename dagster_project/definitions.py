@@ -2,13 +2,23 @@
 
 import dagster as dg
 
-from dagster_project.defs import automation, dashboards, dbt, extracts, feeds, pipeline, quality
+from dagster_project.defs import (
+    automation,
+    dashboards,
+    dbt,
+    extracts,
+    feeds,
+    pipeline,
+    publication,
+    quality,
+)
 from dagster_project.defs.resources import RESOURCES
 
 defs = dg.Definitions.merge(
     feeds.defs,
     quality.defs,
     dbt.defs,
+    publication.defs,
     dashboards.defs,
     extracts.defs,
     pipeline.defs,

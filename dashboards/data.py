@@ -176,6 +176,56 @@ def build_view(figures: MartFigures, run_id: str | None = None) -> dict:
     }
 
 
+# What officials call the tables a gate checks (asset key -> words), for the held-back notes.
+CHECKED_TABLES = {
+    "silver/lab_results": "lab results",
+    "silver/encounters": "medical records of visits, call-outs and hospital stays",
+    "silver/conditions": "diagnoses in the medical records",
+    "silver/vital_signs": "home monitoring readings",
+    "silver/ct_reports": "CT scan reports",
+    "silver/immunizations": "vaccination records",
+    "silver/patients": "the patient register",
+    "silver/contacts": "contact tracing records",
+}
+
+
+def _in_words(gate: str) -> str:
+    """``silver/immunizations:silver__immunizations; ...`` -> "vaccination records"."""
+    tables = []
+    for failed in (gate or "").split("; "):
+        asset = failed.split(":")[0]
+        layer, _, rest = asset.partition("/")
+        words = CHECKED_TABLES.get(asset) or (
+            f"the {rest.split('/')[0]} feed's deliveries"
+            if layer in ("bronze", "quarantine")
+            else asset
+        )
+        if words not in tables:
+            tables.append(words)
+    return ", ".join(tables)
+
+
+def held_notes(statuses: dict, shown: Iterable[str]) -> list[dict]:
+    """One note per held-back mart the page shows: since when, the figures' date, and why
+    (the failed gate in words, then its own message). ``statuses``: relation -> MartStatus."""
+    notes = []
+    for mart in shown:
+        status = statuses.get(f"marts.{mart}")
+        if status is None or status.status != "held":
+            continue
+        served = status.published_at.date().isoformat() if status.published_at else None
+        notes.append(
+            {
+                "mart": mart,
+                "since": status.held_since.isoformat(),
+                "served": served,
+                "why": f"a quality check on the {_in_words(status.gate)} failed",
+                "detail": status.reason,
+            }
+        )
+    return notes
+
+
 def published_counts(view: dict):
     """Every count the page receives (rates and percentages excluded): what suppression
     must have touched."""

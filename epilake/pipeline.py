@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from epilake.publication import HELD, HOLDS_BACK, read_statuses
 from epilake.settings import Settings, get_settings
 
 
@@ -27,6 +28,8 @@ class RunReport:
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
+    published: list[str] = field(default_factory=list)  # relations served at this run's version
+    held: list[str] = field(default_factory=list)  # relations at an older published version
 
 
 def _prepare_environment(settings: Settings) -> None:
@@ -85,6 +88,27 @@ def run_window(settings: Settings) -> tuple[date, date, list[str]]:
             "left for the run of their day"
         )
     return min(first, last), last, notes
+
+
+def _report_publication(settings: Settings, report: RunReport, console: Console) -> None:
+    """What users can read now: the published marts and those held back, since when, why."""
+    statuses = read_statuses(settings.warehouse)
+    if not statuses:
+        return
+    published = sorted(r for r, s in statuses.items() if s.status != HELD)
+    held = [s for s in statuses.values() if s.status == HELD]
+    report.published = published
+    report.held = sorted(s.relation for s in held)
+    console.print(f"[green]Published[/] ({len(published)}): {', '.join(published)}")
+    if held:
+        console.print(f"[red]Held back[/] ({len(held)}), each at its last published version:")
+    for status in sorted(held, key=lambda s: s.relation):
+        served = status.published_at.date() if status.published_at else "never published"
+        console.print(
+            f"  - {status.relation} (served: {served}; held since {status.held_since}): "
+            f"{status.gate}"
+        )
+        report.failures.append(f"{status.relation} held back by {status.gate}")
 
 
 def _selected_keys(job, leave_out: Collection[str]) -> list | None:
@@ -187,7 +211,7 @@ def run_pipeline(
             detail = evaluation.description or ", ".join(
                 f"{k}={_metadata_value(v)}" for k, v in evaluation.metadata.items()
             )
-            blocking = evaluation.severity.value == "ERROR"
+            blocking = evaluation.severity.value == "ERROR" or detail.startswith(HOLDS_BACK)
             table.add_row(name, "[red]FAILED" if blocking else "[yellow]warning", detail[:110])
             (report.failures if blocking else report.warnings).append(f"{name}: {detail}")
         elif event.event_type_value == "STEP_FAILURE":
@@ -198,6 +222,7 @@ def run_pipeline(
         elif event.event_type_value == "STEP_SKIPPED":
             table.add_row(event.step_key, "[yellow]skipped", "upstream failed or was blocked")
     console.print(table)
+    _report_publication(settings, report, console)
 
     report.outputs = {
         "lake (Delta tables)": str(settings.lake),
@@ -223,7 +248,8 @@ def run_pipeline(
         for failure in report.failures or ["see the Dagster run log"]:
             console.print(f"  - {failure}")
         console.print(
-            "Fix the data or code named above, then run again; loaded batches are not reloaded. "
+            "Fix the data or code named above, then run again; loaded batches are not reloaded, "
+            "and the first run whose gates pass publishes what was held back. "
             f"Full log: DAGSTER_HOME={settings.dagster_home} dagster dev, run {run_id}."
         )
     return report

@@ -58,6 +58,14 @@ class Settings:
         return self.home / "rejected"
 
     @property
+    def build_warehouse(self) -> Path:
+        """Where dbt builds the models and the gates check them; nobody else reads it.
+
+        Users read ``warehouse``, into which a run publishes only the marts no failed gate
+        holds back (``epilake.publication``)."""
+        return self.home / "build" / "warehouse.duckdb"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 
@@ -72,6 +80,7 @@ class Settings:
             "EPILAKE_LANDING": str(self.landing),
             "EPILAKE_LAKE": str(self.lake),
             "EPILAKE_WAREHOUSE": str(self.warehouse),
+            "EPILAKE_BUILD_WAREHOUSE": str(self.build_warehouse),
             "EPILAKE_JARS_DIR": str(self.jars_dir),
             "EPILAKE_SPARK_MASTER": self.spark_master,
             # dbt's sources read the silver tables at their current versions unless an

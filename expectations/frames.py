@@ -245,11 +245,11 @@ def audit_rows(settings: Settings, feed: str, since: datetime) -> pd.DataFrame:
 
 
 def mart_rows(settings: Settings, model: str, derived: dict[str, str] | None = None):
-    """A whole mart from the warehouse (marts are small aggregates), with derived columns."""
+    """A whole mart as dbt built it (marts are small aggregates), with derived columns."""
     extra = "".join(f", {expression} as {name}" for name, expression in (derived or {}).items())
     with lake_cursor() as connection:
         # Attached only for this read: dbt must be able to write the file again after it.
-        connection.execute(f"attach '{settings.warehouse}' as warehouse (read_only)")
+        connection.execute(f"attach '{settings.build_warehouse}' as warehouse (read_only)")
         connection.execute("use warehouse")
         try:
             return _frame(connection, f"select *{extra} from marts.{model}", {})

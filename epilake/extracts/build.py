@@ -31,6 +31,7 @@ from epilake.extracts.deidentify import (
     rekey,
 )
 from epilake.extracts.specs import DEFAULT_K, EXTRACTS, ExtractSpec
+from epilake.publication import held_now
 from epilake.settings import PINNED_VERSIONS_ENV, Settings
 
 PARTNER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -80,7 +81,7 @@ def pinned_rows(settings: Settings, spec: ExtractSpec, versions: dict[str, int])
         _remove_database(warehouse)
         env = os.environ | settings.export_env()
         env |= {
-            "EPILAKE_WAREHOUSE": str(warehouse),
+            "EPILAKE_BUILD_WAREHOUSE": str(warehouse),
             PINNED_VERSIONS_ENV: json.dumps(versions, sort_keys=True),
         }
         command = [
@@ -173,6 +174,13 @@ def build_extract(
         raise ExtractError(f"Partner id {partner!r}: use 1-64 letters, digits, '-' or '_'.")
     if k < 2:
         raise ExtractError("k must be at least 2 for k-anonymity to mean anything.")
+    held = held_now(settings.warehouse).get(f"extracts.{spec.model}")
+    if held is not None:
+        raise ExtractError(
+            f"{name} is held back since {held.held_since}: a quality gate failed on data it is "
+            f"built from ({held.gate}: {held.reason}). Ask the platform's operators; it is "
+            "released by the first run whose gates pass."
+        )
     silver = Path(settings.table_path("silver"))
     versions = pin_versions(
         silver,

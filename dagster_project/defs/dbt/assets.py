@@ -17,6 +17,7 @@ from dagster_project.defs.dbt import docs_state
 from dagster_project.defs.dbt.resources import DBT_PROJECT_DIR, dbt_project
 from dagster_project.defs.pipeline.executor import WAREHOUSE_TAG
 from dagster_project.defs.resources import EpiLakeResource
+from epilake.publication import HOLDS_BACK, GateFailure, record_gate_failures
 from epilake.settings import Settings
 
 
@@ -54,13 +55,39 @@ EXTRACT_MODELS = "path:models/extracts"
 def _dbt_build(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings, target: str
 ) -> Iterator:
-    """``dbt build`` of the asset's selection; results written under dbt_target/<target>."""
+    """``dbt build`` of the asset's selection; results written under dbt_target/<target>.
+
+    A failed dbt test is a failed gate: recorded in ``ops/gate_failures`` so the publication
+    holds back its model and what is built from it, and reported to Dagster as a warning.
+    dbt skips what a failed test's model feeds, and a model that fails to build is not
+    materialised: the publication holds both back. Nothing stops the rest of the run.
+    """
     os.environ.update(settings.export_env())  # dbt's profile reads the paths from EPILAKE_*
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    settings.build_warehouse.parent.mkdir(parents=True, exist_ok=True)
     target_path = settings.home / "dbt_target" / target
     # dbt's unit tests check the SQL, not the data: the test suite runs them, a run need not.
     command = ["build", "--exclude-resource-type", "unit_test"]
-    yield from dbt.cli(command, context=context, target_path=target_path).stream()
+    failures = []
+    invocation = dbt.cli(command, context=context, target_path=target_path, raise_on_error=False)
+    for event in invocation.stream():
+        if isinstance(event, dg.AssetCheckResult) and not event.passed:
+            reason = event.description or f"dbt test {event.check_name} failed"
+            failures.append(GateFailure(event.asset_key.to_user_string(), event.check_name, reason))
+            event = dg.AssetCheckResult(
+                asset_key=event.asset_key,
+                check_name=event.check_name,
+                passed=False,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=f"{HOLDS_BACK} what is built from this model: {reason}",
+                metadata={**event.metadata, "holds_back": True},
+            )
+        yield event
+    record_gate_failures(settings, context.run.run_id, failures)
+    if not invocation.is_successful():
+        context.log.warning(
+            "dbt build reported errors (above); the models it did not build keep their last "
+            "published version."
+        )
 
 
 @dbt_assets(
@@ -132,7 +159,7 @@ def warehouse_docs(
     os.environ.update(settings.export_env())
     out = settings.reports_dir / "dbt_docs"
     index = dg.MetadataValue.path(str(out / "index.html"))
-    wanted = docs_state.docs_fingerprint(DBT_PROJECT_DIR, settings.warehouse, os.environ)
+    wanted = docs_state.docs_fingerprint(DBT_PROJECT_DIR, settings.build_warehouse, os.environ)
     if docs_state.is_current(out, wanted):
         context.log.info(
             f"dbt docs in {out} are up to date: the dbt project, its settings and the "

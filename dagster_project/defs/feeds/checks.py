@@ -10,6 +10,7 @@ import dagster as dg
 
 from dagster_project.defs.feeds.assets import FEEDS, Feed
 from dagster_project.defs.resources import EpiLakeResource
+from epilake.publication import HOLDS_BACK, GateFailure, record_gate_failures
 from spark_jobs.common import audit
 from spark_jobs.common.ops_tables import read_rows
 
@@ -25,7 +26,8 @@ AUDIT_COLUMNS = [
 
 
 def reconcile_result(key: dg.AssetCheckKey, rows: list[dict]) -> dg.AssetCheckResult:
-    """Blocking: every batch's records read = accepted + quarantined."""
+    """Every batch's records read = accepted + quarantined; a batch that does not holds back
+    the feed's silver tables and what is built from them (as a failed gate does)."""
     broken = [
         r["source_file"]
         for r in rows
@@ -35,8 +37,13 @@ def reconcile_result(key: dg.AssetCheckKey, rows: list[dict]) -> dg.AssetCheckRe
         asset_key=key.asset_key,
         check_name=key.name,
         passed=not broken,
-        severity=dg.AssetCheckSeverity.ERROR,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{HOLDS_BACK} what is built from this feed: {len(broken)} batches do "
+        f"not reconcile (records read != accepted + quarantined), e.g. {', '.join(broken[:3])}"
+        if broken
+        else "every batch reconciles",
         metadata={
+            "holds_back": bool(broken),
             "batches_not_reconciling": len(broken),
             "examples": ", ".join(broken[:5]) or "none",
             "records_read": sum(r["records_read"] for r in rows),
@@ -94,7 +101,13 @@ def batch_checks(feed: Feed) -> dg.AssetChecksDefinition:
             settings.table_path(*audit.AUDIT_TABLE), AUDIT_COLUMNS, {"feed": feed.name}
         )
         if reconcile in context.selected_asset_check_keys:
-            yield reconcile_result(reconcile, rows)
+            result = reconcile_result(reconcile, rows)
+            if not result.passed:
+                failure = GateFailure(
+                    reconcile.asset_key.to_user_string(), reconcile.name, result.description
+                )
+                record_gate_failures(settings, context.run.run_id, [failure])
+            yield result
         if conflict in context.selected_asset_check_keys:
             record = context.instance.get_run_record_by_id(context.run.run_id)
             started = datetime.fromtimestamp(int(record.start_time or 0), UTC)

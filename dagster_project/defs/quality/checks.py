@@ -1,5 +1,11 @@
-"""Every quality gate as a Dagster asset check: blocking when its suite has an ``error``
-expectation, so a failure stops everything downstream of the asset."""
+"""Every quality gate as a Dagster asset check.
+
+A failed ``error`` expectation holds back the checked table and what is built from it, and
+nothing else: the gate records its failure in ``ops/gate_failures`` and reports to Dagster
+as a warning that HOLDS BACK, so Dagster skips nothing; the publication step leaves the
+marts the failure reaches at their last published version (``epilake.publication``). The
+checks are declared blocking so that what reads the table waits for its verdict.
+"""
 
 import contextlib
 import ctypes
@@ -13,6 +19,7 @@ from dagster_project.defs.pipeline.executor import WAREHOUSE_TAG
 from dagster_project.defs.quality.docs import data_docs_dir
 from dagster_project.defs.quality.gates import Gate, gates_by_step
 from dagster_project.defs.resources import EpiLakeResource
+from epilake.publication import HOLDS_BACK, GateFailure, record_gate_failures
 from epilake.settings import Settings
 from expectations.record import append_quality_results
 
@@ -25,16 +32,21 @@ if TYPE_CHECKING:
 def suite_check_result(
     outcome: "SuiteOutcome", key: dg.AssetCheckKey | None = None
 ) -> dg.AssetCheckResult:
-    """A GX outcome as a check result: which expectation failed, on how many rows, examples."""
+    """A GX outcome as a check result: which expectation failed, on how many rows, examples.
+
+    Always of severity WARN for Dagster (a failed gate holds back through the publication,
+    not by skipping steps); ``holds_back`` says whether it failed an ``error`` expectation."""
+    described = "; ".join(f.describe() for f in outcome.failures) or "all expectations met"
     return dg.AssetCheckResult(
         asset_key=key.asset_key if key else None,
         check_name=key.name if key else None,
         passed=outcome.passed,
-        severity=dg.AssetCheckSeverity.ERROR
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{HOLDS_BACK} what is built from this table: {described}"
         if outcome.blocking_failures
-        else dg.AssetCheckSeverity.WARN,
-        description="; ".join(f.describe() for f in outcome.failures) or "all expectations met",
+        else described,
         metadata={
+            "holds_back": bool(outcome.blocking_failures),
             "suite": outcome.suite,
             "rows": outcome.row_count,
             "expectations": outcome.evaluated,
@@ -72,8 +84,8 @@ def _check_key(gate: Gate) -> dg.AssetCheckKey:
 
 def evaluate_gate(
     gate: Gate, settings: Settings, since: datetime, run_id: str
-) -> tuple[dg.AssetCheckResult, list[dict]]:
-    """One gate's check result and its ``ops/quality_results`` rows."""
+) -> tuple[dg.AssetCheckResult, list[dict], GateFailure | None]:
+    """One gate's check result, its ``ops/quality_results`` rows and its failure, if any."""
     key = _check_key(gate)
     run_date = settings.now.date()
     frame = gate.read(settings, since, run_date)
@@ -85,15 +97,20 @@ def evaluate_gate(
             description=f"nothing to check: no {gate.scope} rows",
             metadata={"suite": gate.suite_name, "rows": 0},
         )
-        return nothing, []
+        return nothing, [], None
     from expectations.runner import quality_rows, validate_dataframe
 
     outcome = validate_dataframe(frame, gate.build(run_date), docs_dir=data_docs_dir(settings))
     if len(frame) > LARGE_FRAME_ROWS:
         del frame
         release_memory()
-    rows = quality_rows(outcome, "/".join(gate.asset_key), run_id, datetime.now(UTC))
-    return suite_check_result(outcome, key), rows
+    asset = "/".join(gate.asset_key)
+    rows = quality_rows(outcome, asset, run_id, datetime.now(UTC))
+    failure = None
+    if outcome.blocking_failures:
+        reason = "; ".join(f.describe() for f in outcome.blocking_failures)
+        failure = GateFailure(asset, gate.suite_name, reason)
+    return suite_check_result(outcome, key), rows, failure
 
 
 def gate_step(step: str, gates: list[Gate]) -> dg.AssetChecksDefinition:
@@ -101,8 +118,8 @@ def gate_step(step: str, gates: list[Gate]) -> dg.AssetChecksDefinition:
     other marts) as one op.
 
     One op per feed and layer, not per table: a daily run's frames are small, so the
-    per-step cost dominates. A failing blocking gate still stops only what is downstream
-    of its step (one feed, or the marts).
+    per-step cost dominates. What a failed gate holds back is still one table and what is
+    built from it (the publication step), not the step's other tables.
     """
     by_key = {_check_key(gate): gate for gate in gates}
     tags = {WAREHOUSE_TAG: "read"} if any(gate.opens_warehouse for gate in gates) else {}
@@ -128,13 +145,16 @@ def gate_step(step: str, gates: list[Gate]) -> dg.AssetChecksDefinition:
         settings = epilake.settings()
         since = _run_started(context)
         recorded: list[dict] = []
+        failures: list[GateFailure] = []
         for key, gate in by_key.items():
             if key not in context.selected_asset_check_keys:
                 continue
-            result, rows = evaluate_gate(gate, settings, since, context.run.run_id)
+            result, rows, failure = evaluate_gate(gate, settings, since, context.run.run_id)
             recorded.extend(rows)
+            failures.extend([failure] if failure else [])
             yield result
         append_quality_results(settings, recorded)
+        record_gate_failures(settings, context.run.run_id, failures)
 
     return checks
 

@@ -1,5 +1,8 @@
 -- Every local date from the first specimen to the data's as-of date (the newest delivery
 -- of the lab, records or register feed): the rows of every daily mart.
+-- Bookkeeping: it reads when rows arrived, not the values a gate judges, so a failed gate on
+-- one of its sources holds back only that source's own marts (epilake/publication.py).
+{{ config(tags=["bookkeeping"]) }}
 with
 
 results as (

@@ -11,6 +11,7 @@
     materialized="incremental",
     incremental_strategy="append",
     on_schema_change="append_new_columns",
+    tags=["bookkeeping"],
 ) }}
 {#- A log written by an older version of this model lacks the columns it compares with:
     then it starts again from "everything", once. -#}

@@ -2,6 +2,9 @@
 -- in quarantine, and leave this view as soon as the register delivers the patient. The
 -- match is computed here, when read, not stored in silver (decision 0011): a stored flag
 -- would mean rewriting old rows of seven tables whenever the register delivers.
+-- Bookkeeping (a failed gate's hold does not spread through it): its rows are keys waiting
+-- for the register, which every silver table has.
+{{ config(tags=["bookkeeping"]) }}
 {%- set named = [
     ('lab', 'lab_results', 'result_id', 'patient_key', 'patient'),
     ('records', 'encounters', 'encounter_id', 'patient_key', 'patient'),
