@@ -39,6 +39,12 @@ def delivery_range(files: list[LandingFile]) -> tuple[date, date] | None:
     return (min(dates), max(dates)) if dates else None
 
 
+def delivery_dates(settings: Settings) -> list[date]:
+    """Every delivery date with a landing file, in order."""
+    files = [f for feed in FEEDS for f in discover(settings.landing, feed)]
+    return sorted({f.delivery_date for f in files if f.delivery_date is not None})
+
+
 def unpromoted_dates(settings: Settings) -> set[date]:
     """Delivery dates of files loaded into bronze but not yet promoted to silver (a run
     stopped between the two layers)."""

@@ -12,12 +12,13 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
 
 from epilake.publication import HELD, HOLDS_BACK, read_statuses
-from epilake.settings import Settings, get_settings
+from epilake.settings import LOCAL_TIMEZONE, Settings, get_settings
 
 
 @dataclass
@@ -53,41 +54,35 @@ class NothingToRun(Exception):
 def run_window(settings: Settings) -> tuple[date, date, list[str]]:
     """The delivery dates one run covers: from the oldest delivery with work left (a file
     not loaded yet, or loaded but not promoted after an interrupted run) to the newest
-    landing folder, within the partitions. With no work left, the newest day alone: the run
-    then rebuilds the marts and the dashboard.
+    landing folder up to today. With no work left, the newest day alone: the run then
+    rebuilds the marts and the dashboard.
 
-    Only those partitions are materialised, so a daily run records one partition per asset
-    instead of one for every day since the first delivery.
+    Only delivery dates with files are partitions, so a run over years of deliveries records
+    one partition per delivery date, not one per calendar day.
     """
-    from dagster_project.defs.partitions import DELIVERY_DATES, FIRST_DELIVERY_DATE
-    from epilake.landing_status import delivery_range, new_landing_files, unpromoted_dates
-    from spark_jobs.common.landing import FEEDS, discover
+    from epilake.landing_status import delivery_dates, new_landing_files, unpromoted_dates
 
-    files = [f for feed in FEEDS for f in discover(settings.landing, feed)]
-    span = delivery_range(files)
-    if span is None:
+    dates = delivery_dates(settings)
+    if not dates:
         raise NothingToRun(
             f"No delivery folders under {settings.landing}. Generate a city with "
             "`epilake generate --out <dir>` or set EPILAKE_LANDING to the landing zone."
         )
-    first_partition = date.fromisoformat(DELIVERY_DATES.get_first_partition_key())
-    last_partition = date.fromisoformat(DELIVERY_DATES.get_last_partition_key())
+    today = settings.now.astimezone(ZoneInfo(LOCAL_TIMEZONE)).date()
     notes = []
-    if span[0] < first_partition:
-        raise NothingToRun(
-            f"Deliveries start on {span[0]}, before the first partition {FIRST_DELIVERY_DATE}; "
-            f"set EPILAKE_FIRST_DELIVERY_DATE={span[0]} and run again."
+    if dates[-1] > today:
+        notes.append(
+            f"delivery folders after {today} are dated in the future; they are left for "
+            "the run of their day"
         )
+    due = [d for d in dates if d <= today]
+    if not due:
+        raise NothingToRun(f"Every delivery under {settings.landing} is dated after {today}.")
     new = new_landing_files(settings)
     pending = {f.delivery_date for f in new if f.delivery_date} | unpromoted_dates(settings)
-    first = min(pending, default=min(span[1], last_partition))
-    last = min(span[1], last_partition)
-    if span[1] > last_partition:
-        notes.append(
-            f"delivery folders after {last_partition} are dated in the future; they are "
-            "left for the run of their day"
-        )
-    return min(first, last), last, notes
+    pending = {d for d in pending if d <= today}
+    first = min(pending, default=due[-1])
+    return first, due[-1], notes
 
 
 def _report_publication(settings: Settings, report: RunReport, console: Console) -> None:
@@ -155,9 +150,10 @@ def run_pipeline(
     # the run. Great Expectations (another 6 s) loads with the first gate that has rows.
     start_in_background(settings)
     from dagster_project.definitions import pipeline_job
-    from dagster_project.defs.partitions import range_tags
+    from dagster_project.defs.partitions import add_delivery_dates, range_tags
     from dagster_project.defs.pipeline.executor import spark_steps_for, threaded_run_config
     from dagster_project.defs.quality.docs import data_docs_dir, render_pending_data_docs
+    from epilake.landing_status import delivery_dates
     from spark_jobs.common.window import DeliveryWindow
 
     run_config = {
@@ -166,6 +162,8 @@ def run_pipeline(
             max_concurrent=steps_at_once, spark_steps=spark_steps_for(DeliveryWindow(first, last))
         ),
     }
+    with dg.DagsterInstance.get() as instance:
+        add_delivery_dates(instance, [d for d in delivery_dates(settings) if d <= last])
     with (
         dg.DagsterInstance.get() as instance,
         dg.execute_job(

@@ -1,14 +1,14 @@
 """Every quality threshold in one reviewed place."""
 
-from datetime import date
+from spark_jobs.common import plausibility
 
-# SARS-CoV-2 tests cannot predate the pandemic: the first Russian tests date from late
-# January 2020; anything before December 2019 is a data error, not an early test.
-EARLIEST_PLAUSIBLE_SPECIMEN_DATE = date(2019, 12, 1)
-# Records of the pandemic's systems start with it too (encounters, contacts, doses).
-EARLIEST_PLAUSIBLE_EVENT_DATE = date(2019, 12, 1)
-# The first Russian COVID-19 vaccine was registered in August 2020.
-EARLIEST_PLAUSIBLE_VACCINATION_DATE = date(2020, 8, 1)
+# The earliest dates the world allows (spark_jobs/common/plausibility.py): ingestion
+# quarantines each record before them, so the gates find none unless a rule is bypassed.
+EARLIEST_PLAUSIBLE_SPECIMEN_DATE = plausibility.PANDEMIC_START
+EARLIEST_PLAUSIBLE_CONTACT_DATE = plausibility.PANDEMIC_START
+EARLIEST_PLAUSIBLE_VACCINATION_DATE = plausibility.FIRST_VACCINE_DOSES
+# Medical history is ordinary: a stay or a diagnosis from 2010 belongs in silver.
+EARLIEST_PLAUSIBLE_EVENT_DATE = plausibility.EARLIEST_MEDICAL_RECORD
 # Quantitative IgG in BAU/mL: assays report up to a few thousand; beyond this is a unit error.
 MAX_PLAUSIBLE_IGG_BAU_ML = 100_000.0
 # Results come back within days; a release more than 60 days after collection is implausible.

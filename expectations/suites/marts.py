@@ -16,9 +16,16 @@ class MartSpec:
     counts: tuple[str, ...] = ()
     percents: tuple[str, ...] = ()
     rates: tuple[str, ...] = ()
+    # column -> (low, high) its definition allows, for columns that are not counts
+    bounds: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
     # derived column name -> SQL over the mart; the gate adds $silver_* figures
     reconcile: dict[str, str] = field(default_factory=dict)
 
+
+# The COVID stay definition's window (dbt/models/intermediate/int_covid_stays.sql): an episode
+# starting up to 14 days before the admission or up to 2 days after it.
+STAY_LINK_DAYS_BEFORE = 14
+STAY_LINK_DAYS_AFTER_ADMISSION = 2
 
 MARTS = (
     MartSpec(
@@ -91,7 +98,10 @@ MARTS = (
     MartSpec(
         "fct_patient_journeys",
         ("episode_key",),
-        counts=("days_to_admission", "days_in_hospital"),
+        counts=("days_in_hospital",),
+        # A COVID stay is one whose episode starts from 14 days before admission to 2 days
+        # after it (int_covid_stays): the admission can precede the positive test by 2 days.
+        bounds={"days_to_admission": (-STAY_LINK_DAYS_AFTER_ADMISSION, STAY_LINK_DAYS_BEFORE)},
     ),
 )
 MARTS_BY_MODEL = {spec.model: spec for spec in MARTS}
@@ -111,6 +121,7 @@ def build_suite(model: str):
             *(between(column, 0) for column in spec.counts),
             *(between(column, 0, 100) for column in spec.percents),
             *(between(column, 0, thresholds.MAX_RATE_PER_100K) for column in spec.rates),
+            *(between(column, low, high) for column, (low, high) in spec.bounds.items()),
             *(between(column, 0, 0) for column in spec.reconcile),
         ],
     )

@@ -33,7 +33,7 @@ def build_suite(run_date: date):
             unique("contact_id"),
             between(
                 "exposure_date",
-                thresholds.EARLIEST_PLAUSIBLE_EVENT_DATE,
+                thresholds.EARLIEST_PLAUSIBLE_CONTACT_DATE,
                 run_date,
             ),
             ordered("_identified_date", "exposure_date", severity=WARN),

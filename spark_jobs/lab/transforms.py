@@ -12,7 +12,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from epilake.privacy import pseudonymise_col
-from spark_jobs.common import fhir, rules
+from spark_jobs.common import fhir, plausibility, rules
 from spark_jobs.common.silver import latest_versions
 from spark_jobs.lab import codes
 from spark_jobs.lab.schemas import OBSERVATION, SILVER_LAB_RESULTS
@@ -57,6 +57,7 @@ def _rules(now_utc: Column) -> list[rules.Rule]:
             ),
         ),
         fhir.future_rule("collected_in_future", obs, "effectiveDateTime", collected, now_utc),
+        plausibility.before_pandemic("effectiveDateTime", collected, "SARS-CoV-2 test"),
         (
             "collected_after_issued",
             collected > issued,

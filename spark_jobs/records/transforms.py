@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from epilake.privacy import pseudonymise_col
-from spark_jobs.common import fhir, rules
+from spark_jobs.common import fhir, plausibility, rules
 from spark_jobs.common.silver import latest_versions
 from spark_jobs.lab.codes import RESULT_STATUSES, STATUSES
 from spark_jobs.records import codes, schemas
@@ -93,6 +93,7 @@ ENCOUNTER = Resource(
             "invalid_period", res["period"], "end", F.col("ended_at"), required=False
         ),
         fhir.future_rule("in_future", res["period"], "start", F.col("started_at"), now),
+        plausibility.before_records("period.start", F.col("started_at")),
         (
             "end_before_start",
             F.col("ended_at") < F.col("started_at"),
@@ -146,6 +147,7 @@ CONDITION = Resource(
             "invalid_date", res, "recordedDate", F.col("recorded_at"), required=False
         ),
         fhir.future_rule("in_future", res, "onsetDateTime", F.col("onset_at"), now),
+        plausibility.before_records("onsetDateTime", F.col("onset_at")),
     ],
     silver=lambda res: {
         "icd10_code": F.col("icd10_code"),
@@ -181,6 +183,7 @@ VITAL_SIGN = Resource(
             "invalid_effective_datetime", res, "effectiveDateTime", F.col("measured_at")
         ),
         fhir.future_rule("in_future", res, "effectiveDateTime", F.col("measured_at"), now),
+        plausibility.before_records("effectiveDateTime", F.col("measured_at")),
         (
             "missing_value",
             res["status"].isin(*RESULT_STATUSES) & res["valueQuantity"]["value"].isNull(),
@@ -220,6 +223,7 @@ CT_REPORT = Resource(
             "invalid_effective_datetime", res, "effectiveDateTime", F.col("performed_at")
         ),
         fhir.future_rule("in_future", res, "effectiveDateTime", F.col("performed_at"), now),
+        plausibility.before_records("effectiveDateTime", F.col("performed_at")),
         (
             "unknown_code",
             F.col("ct_code").isNotNull() & ~F.col("ct_code").isin(*codes.CT_GRADES),
@@ -253,6 +257,7 @@ IMMUNIZATION = Resource(
         _code_rule("vaccine_code", codes.VACCINES, "vaccine"),
         fhir.datetime_rule("invalid_occurrence", res, "occurrenceDateTime", F.col("occurred_at")),
         fhir.future_rule("in_future", res, "occurrenceDateTime", F.col("occurred_at"), now),
+        plausibility.before_vaccines("occurrenceDateTime", F.col("occurred_at")),
         (
             "invalid_dose_number",
             F.col("dose_number") < 1,

@@ -12,7 +12,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from epilake.privacy import pseudonymise_col
-from spark_jobs.common import fhir, rules
+from spark_jobs.common import fhir, plausibility, rules
 from spark_jobs.common.silver import latest_versions
 from spark_jobs.tracing.schemas import CONTACT, SILVER_CONTACTS
 
@@ -106,6 +106,9 @@ def validate_contacts(parsed: DataFrame, now: datetime) -> DataFrame:
             "in_future",
             F.col("_identified_at") > rules.utc_literal(now),
             F.concat(F.lit("identified_at in the future: "), _con()["identified_at"]),
+        ),
+        plausibility.before_pandemic(
+            "identified_at", F.col("_identified_at"), "COVID-19 contact tracing"
         ),
     ]
     return rules.apply_rules(typed, checks)

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import dagster as dg
 
-from dagster_project.defs.partitions import range_tags
+from dagster_project.defs.partitions import add_delivery_dates, range_tags
 from dagster_project.defs.pipeline import MAINTENANCE, epilake_pipeline
 from dagster_project.defs.resources import EpiLakeResource, SparkResource
-from epilake.landing_status import delivery_range, new_landing_files
+from epilake.landing_status import delivery_dates, delivery_range, new_landing_files
 from epilake.settings import get_settings
 from spark_jobs.maintenance import DEFAULT_RETENTION_HOURS, maintain_lake
 
@@ -26,6 +26,7 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     names = sorted(str(f.path) for f in files)
     run_key = hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
     context.log.info(f"{len(files)} new landing files, deliveries {span[0]} to {span[1]}")
+    add_delivery_dates(context.instance, [d for d in delivery_dates(settings) if d <= span[1]])
     return dg.RunRequest(run_key=run_key, tags=range_tags(*span))
 
 
@@ -38,6 +39,10 @@ def landing_sensor(context: dg.SensorEvaluationContext):
 def morning_run(context: dg.ScheduleEvaluationContext):
     """At 06:00 Moscow: load yesterday's deliveries and rebuild marts and dashboards."""
     yesterday = (context.scheduled_execution_time - timedelta(days=1)).date()
+    dates = [d for d in delivery_dates(get_settings()) if d <= yesterday]
+    if yesterday not in dates:
+        return dg.SkipReason(f"No delivery folder is dated {yesterday}: nothing new to load.")
+    add_delivery_dates(context.instance, dates)
     return dg.RunRequest(partition_key=yesterday.isoformat())
 
 

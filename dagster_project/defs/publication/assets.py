@@ -50,7 +50,7 @@ def publication(name: str, built_by: list[dg.AssetsDefinition], **op_tags: str):
             if latest is None or latest.run_id != run_id:
                 failures.append(GateFailure(key.to_user_string(), "dbt_build", NOT_REBUILT))
         reached = held_back(failures, children())
-        holds = {relation(key): reached[key.to_user_string()] for key in wanted}
+        holds = {relation(key): reached.get(key.to_user_string(), []) for key in wanted}
         holds = {r: f for r, f in holds.items() if f}
         statuses = publish(settings, [relation(key) for key in wanted], holds, settings.now.date())
         held = sorted(s.relation for s in statuses.values() if s.status == HELD)

@@ -1,0 +1,70 @@
+"""What the world allows a record's date to be: a record outside it is quarantined, on its
+own, with the reason, instead of failing its table's gate.
+
+The bounds are the domain's, not the pandemic's. A hospital stay or a diagnosis from 2010 is
+ordinary medical history and belongs in silver (the marts' definitions decide what counts
+for COVID figures); a SARS-CoV-2 test, a COVID-19 vaccination or a traced contact dated
+before the virus or the vaccine existed does not. The gates keep the same bounds, so a
+record that escaped the rule would still be caught, and block on the share of a batch
+quarantined (expectations/thresholds.py), which is the systemic signal.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+from spark_jobs.common.rules import Rule
+
+# The first SARS-CoV-2 cases were reported in December 2019 and the first tests were made
+# for them: a specimen, a positive test or a traced contact before then is a data error.
+PANDEMIC_START = date(2019, 12, 1)
+# The first COVID-19 vaccine doses anywhere were given in trials from March 2020 (China,
+# the USA); Russia's first trial doses of Gam-COVID-Vac followed in June 2020. A dose before
+# March 2020 is a data error; one between then and the mass campaign (December 2020) is a
+# plausible trial volunteer, kept.
+FIRST_VACCINE_DOSES = date(2020, 3, 1)
+# No medical record of a living system predates 1900 (the oldest people alive were born
+# after it); an older date is a typing or conversion error, not history.
+EARLIEST_MEDICAL_RECORD = date(1900, 1, 1)
+
+
+def before_rule(rule: str, field: str, parsed: Column, earliest: date, why: str) -> Rule:
+    """Quarantine a record whose ``parsed`` timestamp falls before ``earliest``."""
+    return (
+        rule,
+        parsed < F.lit(earliest).cast("timestamp"),
+        F.concat(
+            F.lit(f"{field} "),
+            F.date_format(parsed, "yyyy-MM-dd"),
+            F.lit(f" is before {earliest.isoformat()}: {why}"),
+        ),
+    )
+
+
+def before_pandemic(field: str, parsed: Column, what: str) -> Rule:
+    return before_rule(
+        "before_pandemic", field, parsed, PANDEMIC_START, f"no {what} existed before SARS-CoV-2"
+    )
+
+
+def before_vaccines(field: str, parsed: Column) -> Rule:
+    return before_rule(
+        "before_vaccines",
+        field,
+        parsed,
+        FIRST_VACCINE_DOSES,
+        "no COVID-19 vaccine was given before the first trial doses",
+    )
+
+
+def before_records(field: str, parsed: Column) -> Rule:
+    return before_rule(
+        "before_records",
+        field,
+        parsed,
+        EARLIEST_MEDICAL_RECORD,
+        "no medical record of a living patient is that old",
+    )
