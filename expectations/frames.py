@@ -14,6 +14,7 @@ from deltalake import DeltaTable
 
 from epilake.duckdb_delta import lake_cursor
 from epilake.settings import Settings
+from expectations.thresholds import MIN_RECORDS_FOR_A_SHARE
 
 # Derived columns per silver table, as SQL over `rows` (the run's rows), `people` (each
 # patient's birth year and death date), `unmatched` (the oldest wait for the register) and
@@ -236,12 +237,17 @@ def audit_rows(settings: Settings, feed: str, since: datetime) -> pd.DataFrame:
             *,
             records_read - records_accepted - records_quarantined as _unreconciled,
             case when records_read > 0
-                then records_quarantined / records_read else 0 end as _quarantine_rate
+                then records_quarantined / records_read else 0 end as _quarantine_rate,
+            -- the run's share over all the feed's batches, once they are enough to judge
+            case when sum(records_read) over () >= $fewest
+                then sum(records_quarantined) over () / sum(records_read) over ()
+                else 0 end as _run_quarantine_share
         from delta_scan('{path}')
         where feed = $feed and ingested_at >= $since
     """
     with lake_cursor() as connection:
-        return _frame(connection, sql, {"feed": feed, "since": since})
+        parameters = {"feed": feed, "since": since, "fewest": MIN_RECORDS_FOR_A_SHARE}
+        return _frame(connection, sql, parameters)
 
 
 def mart_rows(settings: Settings, model: str, derived: dict[str, str] | None = None):

@@ -68,3 +68,48 @@ def before_records(field: str, parsed: Column) -> Rule:
         EARLIEST_MEDICAL_RECORD,
         "no medical record of a living patient is that old",
     )
+
+
+# Values physiology and the assays allow. Vital signs a home pulse oximeter, thermometer or
+# a nurse's count can truly show (SpO2 below 50 % is not measured at home; a body below
+# 34 or above 43 degrees is not alive to be monitored), by the sign's LOINC code.
+VITAL_SIGN_RANGES = {
+    "59408-5": (50.0, 100.0),  # SpO2, %
+    "8310-5": (34.0, 43.0),  # body temperature, Cel
+    "9279-1": (4.0, 70.0),  # respiratory rate, /min
+}
+# Quantitative anti-SARS-CoV-2 IgG in BAU/mL: assays report up to a few thousand; a value
+# above this is a unit or typing error.
+MAX_IGG_BAU_ML = 100_000.0
+
+
+def outside_rule(rule: str, field: str, value: Column, low: float, high: float) -> Rule:
+    """Quarantine a record whose ``value`` lies outside ``low``..``high``."""
+    return (
+        rule,
+        (value < F.lit(low)) | (value > F.lit(high)),
+        F.concat(
+            F.lit(f"{field} "),
+            value.cast("string"),
+            F.lit(f" is outside {low:g}..{high:g}, what can truly be measured"),
+        ),
+    )
+
+
+def implausible_vital_sign(loinc: Column, value: Column) -> Rule:
+    """A vital sign outside its range (``VITAL_SIGN_RANGES``), whichever sign it is."""
+    outside = F.lit(False)
+    for code, (low, high) in VITAL_SIGN_RANGES.items():
+        outside = outside | ((loinc == code) & ((value < low) | (value > high)))
+    ranges = "; ".join(f"{c}: {lo:g}..{hi:g}" for c, (lo, hi) in VITAL_SIGN_RANGES.items())
+    return (
+        "outside_physiology",
+        F.coalesce(outside, F.lit(False)),
+        F.concat(
+            F.lit("valueQuantity.value "),
+            value.cast("string"),
+            F.lit(" for LOINC "),
+            loinc,
+            F.lit(f" is outside what can truly be measured ({ranges})"),
+        ),
+    )

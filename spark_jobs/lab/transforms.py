@@ -82,6 +82,13 @@ def _rules(now_utc: Column) -> list[rules.Rule]:
             value_code.isNotNull() & ~value_code.isin(*codes.RESULT_CODES),
             F.concat(F.lit("unknown SNOMED CT result "), value_code),
         ),
+        plausibility.outside_rule(
+            "implausible_value",
+            "valueQuantity.value",
+            obs["valueQuantity"]["value"].cast("double"),
+            0.0,
+            plausibility.MAX_IGG_BAU_ML,
+        ),
     ]
 
 

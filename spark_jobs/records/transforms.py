@@ -189,6 +189,9 @@ VITAL_SIGN = Resource(
             res["status"].isin(*RESULT_STATUSES) & res["valueQuantity"]["value"].isNull(),
             F.concat(F.lit("status "), res["status"], F.lit(" but no valueQuantity.value")),
         ),
+        plausibility.implausible_vital_sign(
+            F.col("loinc_code"), res["valueQuantity"]["value"].cast("double")
+        ),
     ],
     silver=lambda res: {
         "loinc_code": F.col("loinc_code"),
