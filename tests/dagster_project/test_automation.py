@@ -10,7 +10,12 @@ import pytest
 from deltalake import DeltaTable
 
 from dagster_project.defs.automation import landing_sensor, morning_run
-from dagster_project.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
+from dagster_project.defs.partitions import (
+    DELIVERY_DATES,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    add_delivery_dates,
+)
 from epilake.pipeline import NothingToRun, run_window
 from spark_jobs.lab import job as lab_job
 from spark_jobs.maintenance import DEFAULT_RETENTION_HOURS, maintain_lake, maintain_table
@@ -26,7 +31,10 @@ def _deliver(settings, day: str, name: str = "lab-b1.ndjson") -> None:
 def test_the_sensor_asks_for_one_run_over_the_new_deliveries_then_goes_quiet(settings, spark):
     _deliver(settings, "2020-04-02")
     _deliver(settings, "2020-04-05", "lab-b2.ndjson")
-    request = landing_sensor(dg.build_sensor_context())
+    with dg.instance_for_test() as instance:
+        request = landing_sensor(dg.build_sensor_context(instance=instance))
+        stored = instance.get_dynamic_partitions(DELIVERY_DATES.name)
+    assert stored == ["2020-04-02", "2020-04-05"]
     assert isinstance(request, dg.RunRequest)
     assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == (
         "2020-04-02",
@@ -36,10 +44,34 @@ def test_the_sensor_asks_for_one_run_over_the_new_deliveries_then_goes_quiet(set
     assert isinstance(landing_sensor(dg.build_sensor_context()), dg.SkipReason)
 
 
-def test_the_morning_schedule_loads_yesterdays_deliveries():
+def test_the_morning_schedule_loads_yesterdays_deliveries(settings):
     moment = datetime(2020, 4, 2, 6, 0, tzinfo=ZoneInfo("Europe/Moscow"))
-    request = morning_run(dg.build_schedule_context(scheduled_execution_time=moment))
-    assert request.partition_key == "2020-04-01"
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=moment)
+        assert isinstance(morning_run(context), dg.SkipReason)  # nothing delivered yesterday
+        _deliver(settings, "2020-04-01")
+        request = morning_run(context)
+        assert request.partition_key == "2020-04-01"
+        assert instance.get_dynamic_partitions(DELIVERY_DATES.name) == ["2020-04-01"]
+
+
+def test_delivery_dates_stay_partitions_in_date_order():
+    with dg.instance_for_test() as instance:
+        add_delivery_dates(instance, [date(2020, 4, 2), date(2020, 4, 5)])
+        add_delivery_dates(instance, [date(2020, 4, 5), date(2020, 4, 9)])
+        assert instance.get_dynamic_partitions(DELIVERY_DATES.name) == [
+            "2020-04-02",
+            "2020-04-05",
+            "2020-04-09",
+        ]
+        # A late delivery of history: stored again in the calendar's order.
+        add_delivery_dates(instance, [date(2010, 5, 1)])
+        assert instance.get_dynamic_partitions(DELIVERY_DATES.name) == [
+            "2010-05-01",
+            "2020-04-02",
+            "2020-04-05",
+            "2020-04-09",
+        ]
 
 
 def test_the_run_window_spans_the_deliveries_with_work_left(settings, spark):
@@ -56,9 +88,9 @@ def test_the_run_window_spans_the_deliveries_with_work_left(settings, spark):
     assert run_window(settings)[:2] == (date(2020, 5, 1), date(2020, 5, 1))
     _deliver(settings, "2020-04-20", "lab-b4.ndjson")
     assert run_window(settings)[:2] == (date(2020, 4, 20), date(2020, 5, 1))
-    _deliver(settings, "2019-06-01", "lab-b3.ndjson")
-    with pytest.raises(NothingToRun, match="EPILAKE_FIRST_DELIVERY_DATE=2019-06-01"):
-        run_window(settings)
+    # A delivery years back (a patient's history) needs no setting: it is work left.
+    _deliver(settings, "2010-06-01", "lab-b3.ndjson")
+    assert run_window(settings)[:2] == (date(2010, 6, 1), date(2020, 5, 1))
 
 
 def test_maintenance_compacts_small_files_leaves_large_ones_and_keeps_the_data(settings, spark):

@@ -78,3 +78,53 @@ def test_the_page_embeds_exactly_the_view_and_needs_no_network():
 def test_empty_marts_render_a_page():
     view = build_view(MartFigures(okrugs=OKRUGS))
     assert view["dates"] == [] and "No data yet" in render_page(view)
+
+
+def _held_immunity(published_at):
+    from epilake.publication import MartStatus
+
+    return {
+        "marts.fct_immunity_daily": MartStatus(
+            "marts.fct_immunity_daily",
+            "held",
+            date(2020, 4, 8),
+            "silver/immunizations:silver__immunizations",
+            "expect_column_values_to_be_between on occurred_date [critical]: 3 rows",
+            published_at,
+        ),
+        "marts.fct_cases_daily": MartStatus(
+            "marts.fct_cases_daily", "published", None, None, None, published_at
+        ),
+    }
+
+
+def test_a_held_mart_gets_a_banner_and_a_note_on_each_chart_drawn_from_it():
+    from datetime import datetime
+
+    from dashboards.build import MARTS_READ
+    from dashboards.data import held_notes
+
+    view = build_view(_figures())
+    view["held"] = held_notes(_held_immunity(datetime(2020, 4, 7, 9, 0)), MARTS_READ)
+    assert view["held"] == [
+        {
+            "mart": "fct_immunity_daily",
+            "since": "2020-04-08",
+            "served": "2020-04-07",
+            "why": "a quality check on the vaccination records failed",
+            "detail": "expect_column_values_to_be_between on occurred_date [critical]: 3 rows",
+        }
+    ]
+    page = render_page(view)
+    banner = re.search(r'<div id="held-banner"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert "fct_immunity_daily since 2020-04-08" in banner
+    assert "vaccination records" in banner
+    notes = re.findall(r'data-chart="([^"]+)"', page)
+    assert sorted(notes) == ["coverage", "immunity", "tiles"]  # not the cases curve
+
+
+def test_a_page_without_holds_has_no_banner():
+    view = build_view(_figures())
+    view["held"] = []
+    page = render_page(view)
+    assert "held-banner" not in page and "data-chart=" not in page

@@ -72,6 +72,23 @@ CONTRACT_CASES = [
         "unknown_result_code",
         "unknown SNOMED CT result 999",
     ),
+    # What the world allows: no SARS-CoV-2 test before the virus, no IgG beyond any assay.
+    (
+        observation(
+            effectiveDateTime="2015-04-01T10:00:00+03:00", issued="2015-04-02T10:00:00+03:00"
+        ),
+        "before_pandemic",
+        "2015-04-01 is before 2019-12-01",
+    ),
+    (
+        observation(
+            code={"coding": [{"system": "http://loinc.org", "code": "94563-4"}]},
+            valueCodeableConcept=None,
+            valueQuantity={"value": 2500000, "unit": "[BAU]/mL"},
+        ),
+        "implausible_value",
+        "outside 0..100000",
+    ),
 ]
 
 

@@ -52,7 +52,48 @@ RULE_CASES = [
     ("Immunization", {"subject": None}, "missing_subject", "subject"),
     ("Immunization", {"resourceType": "Encounter"}, "wrong_resource_type", "Encounter"),
     ("Condition", {"meta": {"lastUpdated": "yesterday"}}, "invalid_last_updated", "yesterday"),
+    # What the world allows (spark_jobs/common/plausibility.py).
+    (
+        "Immunization",
+        {"occurrenceDateTime": "2019-11-20T11:00:00+03:00"},
+        "before_vaccines",
+        "2019-11-20 is before 2020-03-01",
+    ),
+    (
+        "Encounter",
+        {"period": {"start": "1890-04-01T10:00:00+03:00", "end": "1890-04-05T12:00:00+03:00"}},
+        "before_records",
+        "1890-04-01 is before 1900-01-01",
+    ),
+    ("Condition", {"onsetDateTime": "1850-01-01T10:00:00+03:00"}, "before_records", "1850"),
+    ("Observation", {"valueQuantity": {"value": 30, "unit": "%"}}, "outside_physiology", "30"),
+    (
+        "Observation",
+        {
+            "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+            "valueQuantity": {"value": 98.6, "unit": "Cel"},
+        },
+        "outside_physiology",
+        "8310-5",
+    ),
 ]
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "changes"),
+    [
+        # A patient's history: a stay and a diagnosis from 2010 are ordinary records.
+        ("Encounter", {"period": {"start": "2010-05-01T10:00:00+03:00", "end": None}}),
+        ("Condition", {"onsetDateTime": "2010-05-01T10:00:00+03:00"}),
+        # A trial volunteer's dose before the mass campaign of December 2020.
+        ("Immunization", {"occurrenceDateTime": "2020-07-01T11:00:00+03:00"}),
+    ],
+)
+def test_history_and_trial_doses_meet_the_contract(landed, resource_type, changes):
+    resource = record(resource_type, **changes)
+    if resource_type == "Encounter":
+        resource["period"] = {"start": changes["period"]["start"]}
+    assert _rules(landed, resource_type, [resource]) == [(None, None)]
 
 
 @pytest.fixture(scope="module")
