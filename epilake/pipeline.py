@@ -164,18 +164,15 @@ def run_pipeline(
     }
     with dg.DagsterInstance.get() as instance:
         add_delivery_dates(instance, [d for d in delivery_dates(settings) if d <= last])
-    with (
-        dg.DagsterInstance.get() as instance,
-        dg.execute_job(
+        with dg.execute_job(
             dg.reconstructable(pipeline_job),
             instance,
             run_config=run_config,
             tags=range_tags(first, last),
             raise_on_error=False,
             asset_selection=_selected_keys(pipeline_job(), leave_out),
-        ) as result,
-    ):
-        success, run_id, events = result.success, result.run_id, result.all_events
+        ) as result:
+            success, run_id, events = result.success, result.run_id, result.all_events
     # A gate that blocked skipped the Data Docs step: render what validated anyway.
     render_pending_data_docs(data_docs_dir(settings))
     seconds = time.perf_counter() - began

@@ -28,12 +28,15 @@ def _deliver(settings, day: str, name: str = "lab-b1.ndjson") -> None:
     (folder / name).write_text(json.dumps(observation(id=f"obs-{day}")) + "\n")
 
 
-def test_the_sensor_asks_for_one_run_over_the_new_deliveries_then_goes_quiet(settings, spark):
+def test_the_sensor_asks_for_one_run_over_the_new_deliveries_then_goes_quiet(
+    settings, spark, tmp_path
+):
     _deliver(settings, "2020-04-02")
     _deliver(settings, "2020-04-05", "lab-b2.ndjson")
-    with dg.instance_for_test() as instance:
-        request = landing_sensor(dg.build_sensor_context(instance=instance))
-        stored = instance.get_dynamic_partitions(DELIVERY_DATES.name)
+    # Not entered (`with`): an entered instance stays the process's "current" one after it.
+    instance = dg.DagsterInstance.local_temp(str(tmp_path))
+    request = landing_sensor(dg.build_sensor_context(instance=instance))
+    stored = instance.get_dynamic_partitions(DELIVERY_DATES.name)
     assert stored == ["2020-04-02", "2020-04-05"]
     assert isinstance(request, dg.RunRequest)
     assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == (
@@ -44,34 +47,34 @@ def test_the_sensor_asks_for_one_run_over_the_new_deliveries_then_goes_quiet(set
     assert isinstance(landing_sensor(dg.build_sensor_context()), dg.SkipReason)
 
 
-def test_the_morning_schedule_loads_yesterdays_deliveries(settings):
+def test_the_morning_schedule_loads_yesterdays_deliveries(settings, tmp_path):
     moment = datetime(2020, 4, 2, 6, 0, tzinfo=ZoneInfo("Europe/Moscow"))
-    with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=moment)
-        assert isinstance(morning_run(context), dg.SkipReason)  # nothing delivered yesterday
-        _deliver(settings, "2020-04-01")
-        request = morning_run(context)
-        assert request.partition_key == "2020-04-01"
-        assert instance.get_dynamic_partitions(DELIVERY_DATES.name) == ["2020-04-01"]
+    instance = dg.DagsterInstance.local_temp(str(tmp_path))
+    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=moment)
+    assert isinstance(morning_run(context), dg.SkipReason)  # nothing delivered yesterday
+    _deliver(settings, "2020-04-01")
+    request = morning_run(context)
+    assert request.partition_key == "2020-04-01"
+    assert instance.get_dynamic_partitions(DELIVERY_DATES.name) == ["2020-04-01"]
 
 
 def test_delivery_dates_stay_partitions_in_date_order():
-    with dg.instance_for_test() as instance:
-        add_delivery_dates(instance, [date(2020, 4, 2), date(2020, 4, 5)])
-        add_delivery_dates(instance, [date(2020, 4, 5), date(2020, 4, 9)])
-        assert instance.get_dynamic_partitions(DELIVERY_DATES.name) == [
-            "2020-04-02",
-            "2020-04-05",
-            "2020-04-09",
-        ]
-        # A late delivery of history: stored again in the calendar's order.
-        add_delivery_dates(instance, [date(2010, 5, 1)])
-        assert instance.get_dynamic_partitions(DELIVERY_DATES.name) == [
-            "2010-05-01",
-            "2020-04-02",
-            "2020-04-05",
-            "2020-04-09",
-        ]
+    instance = dg.DagsterInstance.ephemeral()
+    add_delivery_dates(instance, [date(2020, 4, 2), date(2020, 4, 5)])
+    add_delivery_dates(instance, [date(2020, 4, 5), date(2020, 4, 9)])
+    assert instance.get_dynamic_partitions(DELIVERY_DATES.name) == [
+        "2020-04-02",
+        "2020-04-05",
+        "2020-04-09",
+    ]
+    # A late delivery of history: stored again in the calendar's order.
+    add_delivery_dates(instance, [date(2010, 5, 1)])
+    assert instance.get_dynamic_partitions(DELIVERY_DATES.name) == [
+        "2010-05-01",
+        "2020-04-02",
+        "2020-04-05",
+        "2020-04-09",
+    ]
 
 
 def test_the_run_window_spans_the_deliveries_with_work_left(settings, spark):

@@ -12,9 +12,9 @@ from dagster_project.defs.dbt.resources import dbt_resource
 
 @pytest.fixture
 def warehouse(tmp_path, monkeypatch):
-    """A warehouse file of its own for dbt's profile (``EPILAKE_WAREHOUSE``)."""
+    """A build warehouse file of its own for dbt's profile (``EPILAKE_BUILD_WAREHOUSE``)."""
     path = tmp_path / "warehouse.duckdb"
-    monkeypatch.setenv("EPILAKE_WAREHOUSE", str(path))
+    monkeypatch.setenv("EPILAKE_BUILD_WAREHOUSE", str(path))
     return path
 
 

@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 
 from dagster_project.definitions import defs
+from dagster_project.defs.partitions import DELIVERY_DATES
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -72,9 +73,20 @@ def test_each_dbt_source_connects_to_its_spark_silver_asset(repository, staging,
     assert dg.AssetKey(["silver", silver]) in parents
 
 
-def test_the_dashboard_waits_for_the_marts(repository):
+def test_the_dashboard_waits_for_the_published_marts(repository):
     dashboard = repository.asset_graph.get(dg.AssetKey(["dashboards", "officials"]))
-    assert dg.AssetKey(["marts", "fct_tests_daily_city"]) in dashboard.parent_keys
+    published = dg.AssetKey(["published", "dashboard_marts"])
+    assert dashboard.parent_keys == {published}
+    publication = repository.asset_graph.get(published)
+    assert dg.AssetKey(["marts", "fct_tests_daily_city"]) in publication.parent_keys
+    # It waits for the marts' gates too: they are declared blocking (what a failed one holds
+    # back is the publication's to decide, decision 0031).
+    spec = repository.asset_graph.get_check_spec(
+        dg.AssetCheckKey(
+            dg.AssetKey(["marts", "fct_tests_daily_city"]), "marts__fct_tests_daily_city"
+        )
+    )
+    assert spec.blocking
 
 
 def test_the_partners_work_runs_after_the_dashboard(repository):
@@ -98,10 +110,11 @@ def test_the_partners_work_runs_after_the_dashboard(repository):
         todo.extend(parents)
     assert dg.AssetKey(["marts", "fct_cases_daily"]) in upstream
     assert not {key for key in upstream if key.path[0] == "extracts"}
-    assert (
-        dg.AssetKey(["extracts", "extract_contacts_network"])
-        in repository.asset_graph.get(dg.AssetKey(["extracts", "demo_partner"])).parent_keys
-    )
+    published = repository.asset_graph.get(dg.AssetKey(["published", "analyst_marts"]))
+    assert dg.AssetKey(["extracts", "extract_contacts_network"]) in published.parent_keys
+    assert repository.asset_graph.get(dg.AssetKey(["extracts", "demo_partner"])).parent_keys == {
+        published.key
+    }
 
 
 def _upstream_of(repository, key: dg.AssetKey) -> set[dg.AssetKey]:
@@ -186,7 +199,7 @@ def test_only_the_gate_checks_silver_so_dbt_waits_for_it(repository):
     assert on_silver == {"silver__lab_results"}
 
 
-def test_ingestion_assets_are_daily_partitioned_and_silver_gates_wait_for_the_register(
+def test_ingestion_assets_are_partitioned_by_delivery_date_and_silver_gates_wait_for_the_register(
     repository,
 ):
     graph = repository.asset_graph
@@ -197,7 +210,7 @@ def test_ingestion_assets_are_daily_partitioned_and_silver_gates_wait_for_the_re
         "silver/contacts",
     ]:
         node = graph.get(dg.AssetKey(key.split("/")))
-        assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition), key
+        assert node.partitions_def == DELIVERY_DATES, key
     patients = dg.AssetKey(["silver", "patients"])
     for table in ["lab_results", "encounters", "contacts"]:
         # The silver step does not read the register, so it runs beside the register's
@@ -236,6 +249,8 @@ def test_steps_say_what_they_share_so_the_threaded_executor_can_limit_them():
         "analyst_marts_gates",
         "dashboards__officials",
         "extracts__demo_partner",
+        "published__dashboard_marts",
+        "published__analyst_marts",
     }
 
 

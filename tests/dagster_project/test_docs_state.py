@@ -41,7 +41,7 @@ def test_project_files_are_the_sources_not_dbt_outputs(tmp_path):
 def test_the_project_reads_the_lake_and_warehouse_from_the_environment():
     contents = [p.read_bytes() for p in docs_state.project_files(DBT_PROJECT_DIR)]
     names = docs_state.env_read_by(contents)
-    assert {"EPILAKE_LAKE", "EPILAKE_WAREHOUSE", "EPILAKE_SILVER_VERSIONS"} <= names
+    assert {"EPILAKE_LAKE", "EPILAKE_BUILD_WAREHOUSE", "EPILAKE_SILVER_VERSIONS"} <= names
     assert "EPILAKE_SPARK_REMOTE" not in names
 
 
@@ -55,7 +55,7 @@ def warehouse(tmp_path):
 
 
 def test_the_fingerprint_follows_the_warehouse_columns_and_the_settings_dbt_reads(warehouse):
-    env = {"EPILAKE_LAKE": "/lake", "EPILAKE_WAREHOUSE": str(warehouse)}
+    env = {"EPILAKE_LAKE": "/lake", "EPILAKE_BUILD_WAREHOUSE": str(warehouse)}
     first = docs_state.docs_fingerprint(DBT_PROJECT_DIR, warehouse, env)
     assert docs_state.docs_fingerprint(DBT_PROJECT_DIR, warehouse, env) == first
     # A variable dbt does not read changes nothing; one it reads does.

@@ -50,6 +50,8 @@ def test_ten_years_of_deliveries_run_without_a_setting(spark, tmp_path):
     assert sorted(r["encounter_id"] for r in encounters.collect()) == sorted(
         f"enc-{day}" for day in HISTORY
     )
-    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
-        partitions = instance.get_dynamic_partitions(DELIVERY_DATES.name)
+    instance = dg.DagsterInstance.from_config(str(home / "dagster"))  # not entered (see
+    # tests/dagster_project/test_automation.py): it would stay the process's "current" one
+    partitions = instance.get_dynamic_partitions(DELIVERY_DATES.name)
+    instance.dispose()
     assert partitions == [*HISTORY, "2020-04-02"]  # four partitions, not 3,620 days

@@ -394,7 +394,7 @@ def test_steps_overlap_within_the_executors_limits(city):
     spark = [key for key in spans if SPARK_TAG in nodes[key]]
     warehouse = [key for key in spans if WAREHOUSE_TAG in nodes[key]]
     gates = [key for key in spans if key.endswith(("_gates", "_batches"))]
-    assert len(spark) == 8 and len(warehouse) == 8 and len(gates) >= 10
+    assert len(spark) == 8 and len(warehouse) == 10 and len(gates) >= 10
     assert any(_overlap(spans[g], spans[s]) for g in gates for s in spark)
     for group in (spark, warehouse):
         assert not any(_overlap(spans[a], spans[b]) for a in group for b in group if a < b), group
@@ -502,6 +502,7 @@ def _silver_snapshot(spark, city):
 
 def test_rerunning_a_partition_leaves_silver_identical(city, spark):
     from dagster_project.definitions import defs
+    from dagster_project.defs.partitions import add_delivery_dates
 
     before = _silver_snapshot(spark, city)
     # The partition's feed steps (bronze, quarantine, silver and their gates): what writes
@@ -516,10 +517,10 @@ def test_rerunning_a_partition_leaves_silver_identical(city, spark):
     with pytest.MonkeyPatch.context() as patch:
         for name, value in city.settings.export_env().items():
             patch.setenv(name, value)
+        instance = dg.DagsterInstance.ephemeral()
+        add_delivery_dates(instance, [date(2020, 4, 15)])
         result = job.execute_in_process(
-            partition_key="2020-04-15",
-            raise_on_error=False,
-            instance=dg.DagsterInstance.ephemeral(),
+            partition_key="2020-04-15", raise_on_error=False, instance=instance
         )
     assert result.success
     materialized = {event.asset_key for event in result.get_asset_materialization_events()}
@@ -528,8 +529,9 @@ def test_rerunning_a_partition_leaves_silver_identical(city, spark):
 
 
 def _awaiting_register(city, result_id: str) -> list[tuple]:
-    """The lab result as the warehouse's list of rows awaiting the register shows it."""
-    with connect(city.settings.warehouse, read_only=True) as connection:
+    """The lab result as the build warehouse's list of rows awaiting the register shows it
+    (staging models are not published)."""
+    with connect(city.settings.build_warehouse, read_only=True) as connection:
         return connection.execute(
             "select feed, silver_table, patient_role from staging.stg_register__awaiting_rows "
             "where row_id = ?",
@@ -602,7 +604,7 @@ def _tables(connection, schemas: tuple[str, ...]) -> list[str]:
 def test_the_incremental_models_equal_a_full_rebuild_after_the_late_deliveries(city, tmp_path):
     # The reruns above (a late amendment, a result before its patient's register row, then
     # that row) updated the intermediate models incrementally, per changed patient.
-    with connect(city.settings.warehouse, read_only=True) as connection:
+    with connect(city.settings.build_warehouse, read_only=True) as connection:
         builds = dict(
             connection.execute(
                 "select model, count(*) from main.epilake_incremental_state group by model"
@@ -615,7 +617,7 @@ def test_the_incremental_models_equal_a_full_rebuild_after_the_late_deliveries(c
     assert min(builds.values()) >= 3  # the first run, then incremental ones
     assert 0 < changed < CITY.patients / 10  # the reruns' patients, not everyone
     copy = tmp_path / "rebuilt.duckdb"
-    shutil.copy(city.settings.warehouse, copy)
+    shutil.copy(city.settings.build_warehouse, copy)
     command = [
         dbt_executable(),
         "run",
@@ -628,7 +630,7 @@ def test_the_incremental_models_equal_a_full_rebuild_after_the_late_deliveries(c
     result = subprocess.run(
         command,
         cwd=DBT_PROJECT_DIR,
-        env={**env, "EPILAKE_WAREHOUSE": str(copy)},
+        env={**env, "EPILAKE_BUILD_WAREHOUSE": str(copy)},
         capture_output=True,
         text=True,
     )
@@ -636,7 +638,7 @@ def test_the_incremental_models_equal_a_full_rebuild_after_the_late_deliveries(c
 
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     rebuilt = {r["unique_id"].split(".")[-1] for r in results} - {"int_patient_changes"}
-    with connect(city.settings.warehouse, read_only=True) as connection:
+    with connect(city.settings.build_warehouse, read_only=True) as connection:
         connection.execute(f"attach '{copy}' as rebuilt (read_only)")
         tables = [
             table

@@ -208,7 +208,7 @@ def test_the_dashboards_marts_refuse_rows_outside_their_rules(city, tmp_path):
         assert checks, f"{model} has no check constraint"
 
     copy_of_the_warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy(city.settings.warehouse, copy_of_the_warehouse)
+    shutil.copy(city.settings.build_warehouse, copy_of_the_warehouse)
     with duckdb.connect(str(copy_of_the_warehouse)) as connection:
         row = connection.execute(
             "select date, okrug, test_type, tests, positives, positivity_rolling_7d "
@@ -244,12 +244,12 @@ def test_a_mart_build_that_breaks_a_rule_fails_and_keeps_the_last_good_table(cit
         )
     )
     warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy(city.settings.warehouse, warehouse)
+    shutil.copy(city.settings.build_warehouse, warehouse)
     mart = "select * from marts.fct_tests_daily_city order by date, test_type"
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         before = connection.execute(mart).fetchall()
 
-    env = {**os.environ, **city.settings.export_env(), "EPILAKE_WAREHOUSE": str(warehouse)}
+    env = {**os.environ, **city.settings.export_env(), "EPILAKE_BUILD_WAREHOUSE": str(warehouse)}
     command = [dbt_executable(), "run", "--select", "fct_tests_daily_city"]
     command += ["--profiles-dir", str(project), "--target-path", str(tmp_path / "target")]
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
@@ -266,8 +266,8 @@ def test_a_models_row_rules_count_every_broken_rule_in_one_test(city, tmp_path):
     range rules): passes on the city's warehouse, and on a copy with bad rows fails naming
     each broken rule with its count of offending rows."""
     warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy(city.settings.warehouse, warehouse)
-    env = {**os.environ, **city.settings.export_env(), "EPILAKE_WAREHOUSE": str(warehouse)}
+    shutil.copy(city.settings.build_warehouse, warehouse)
+    env = {**os.environ, **city.settings.export_env(), "EPILAKE_BUILD_WAREHOUSE": str(warehouse)}
     command = [dbt_executable(), "test", "--select", "row_rules_int_immunity_intervals"]
     command += ["--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target")]
 
