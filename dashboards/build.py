@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -54,32 +55,56 @@ DERIVED_COUNTS = {
 }
 
 
+def _published(connection: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        name
+        for (name,) in connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
+
+
+def _rows(connection: duckdb.DuckDBPyConnection, published: set[str], query: str) -> list:
+    """The query's rows; none when a mart it reads was never published (held back since the
+    first run: the page then says so instead of showing it)."""
+    if not set(re.findall(r"marts\.(\w+)", query)) <= published:
+        return []
+    return connection.execute(query).fetchall()
+
+
 def read_figures(connection: duckdb.DuckDBPyConnection) -> MartFigures:
     okrugs = connection.execute(
         "select okrug, name from reference.okrugs order by okrug"
     ).fetchall()
     figures = MartFigures(okrugs=okrugs)
+    published = _published(connection)
     for mart, columns in DAILY_COLUMNS.items():
         sums = ", ".join(f"sum({c})" for c in columns)
-        rows = connection.execute(f"select date, okrug, {sums} from marts.{mart} group by all")
-        for day, okrug, *values in rows.fetchall():
+        query = f"select date, okrug, {sums} from marts.{mart} group by all"
+        for day, okrug, *values in _rows(connection, published, query):
             for column, value in zip(columns, values, strict=True):
                 figures.add(day, okrug, column, int(value))
     for column, query in DERIVED_COUNTS.items():
-        for day, okrug, value in connection.execute(query).fetchall():
+        for day, okrug, value in _rows(connection, published, query):
             figures.add(day, okrug, column, int(value))
-    for day, okrug, value in connection.execute(
+    for day, okrug, value in _rows(
+        connection,
+        published,
         "select date, okrug, positivity_rolling_7d from marts.fct_tests_daily "
-        "where test_type = 'pcr'"
-    ).fetchall():
+        "where test_type = 'pcr'",
+    ):
         figures.positivity[day, okrug] = value
-    for day, value in connection.execute(
-        "select date, positivity_rolling_7d from marts.fct_tests_daily_city where test_type = 'pcr'"
-    ).fetchall():
+    for day, value in _rows(
+        connection,
+        published,
+        "select date, positivity_rolling_7d from marts.fct_tests_daily_city where test_type = 'pcr'",
+    ):
         figures.positivity[day, ALL] = value
-    for day, okrug, band, value in connection.execute(
-        "select date, okrug, age_band, new_cases from marts.fct_cases_daily where new_cases > 0"
-    ).fetchall():
+    for day, okrug, band, value in _rows(
+        connection,
+        published,
+        "select date, okrug, age_band, new_cases from marts.fct_cases_daily where new_cases > 0",
+    ):
         figures.cases_by_band[day, okrug, band] = value
     return figures
 

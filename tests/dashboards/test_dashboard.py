@@ -128,3 +128,23 @@ def test_a_page_without_holds_has_no_banner():
     view["held"] = []
     page = render_page(view)
     assert "held-banner" not in page and "data-chart=" not in page
+
+
+def test_a_page_is_built_when_a_shown_mart_was_never_published(settings, tmp_path):
+    """Held back since the first run: no figures to show, and the page says why."""
+    import duckdb
+
+    from dashboards.build import build_dashboard
+    from epilake.publication import GateFailure, publish
+
+    settings.build_warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(settings.build_warehouse)) as connection:
+        connection.execute("create schema reference")
+        connection.execute("create table reference.okrugs as select 'CAO' as okrug, 'C' as name")
+    failure = GateFailure("silver/lab_results", "silver__lab_results", "unmatched share 1.0")
+    relations = [f"marts.{mart}" for mart in ("fct_cases_daily", "fct_tests_daily")]
+    publish(settings, relations, {r: [failure] for r in relations}, date(2020, 4, 2))
+
+    page = build_dashboard(settings.warehouse, tmp_path / "page").read_text()
+    assert 'id="held-banner"' in page and "lab results" in page
+    assert "no figures yet" in page

@@ -30,15 +30,22 @@ class PipelineRun:
 def run_on(landing: Path, home: Path, leave_out: tuple[str, ...] = ()) -> PipelineRun:
     """Run the pipeline as ``epilake run --landing --home`` does, in this process
     (``leave_out``: asset key prefixes the run does not build)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EPILAKE_LANDING", str(landing))
-        patch.setenv("EPILAKE_HOME", str(home))
-        patch.setenv("EPILAKE_PSEUDONYM_SECRET", TEST_SECRET)
-        patch.setenv("EPILAKE_SPARK_MASTER", "local[2]")
-        patch.setenv("EPILAKE_SPARK_SHUFFLE_PARTITIONS", "2")
-        buffer = io.StringIO()
-        report = run_pipeline(Console(file=buffer, width=200), leave_out=leave_out)
-        return PipelineRun(landing, home, get_settings(), report, buffer.getvalue())
+    # A run exports its settings (EPILAKE_LAKE, EPILAKE_WAREHOUSE ...) and DAGSTER_HOME into
+    # the environment: restored after it, or the next run on another home would read them.
+    environment = dict(os.environ)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("EPILAKE_LANDING", str(landing))
+            patch.setenv("EPILAKE_HOME", str(home))
+            patch.setenv("EPILAKE_PSEUDONYM_SECRET", TEST_SECRET)
+            patch.setenv("EPILAKE_SPARK_MASTER", "local[2]")
+            patch.setenv("EPILAKE_SPARK_SHUFFLE_PARTITIONS", "2")
+            buffer = io.StringIO()
+            report = run_pipeline(Console(file=buffer, width=200), leave_out=leave_out)
+            return PipelineRun(landing, home, get_settings(), report, buffer.getvalue())
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
 
 
 # One generated city with dirt, run through the whole pipeline once per session and shared by

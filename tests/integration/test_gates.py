@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from epilake.cli import main
 from spark_jobs.lab import job
+from tests import register
 from tests.fhir import observation
 
 pytestmark = pytest.mark.integration
@@ -92,6 +93,7 @@ def test_an_implausible_record_is_quarantined_and_the_run_publishes(spark, tmp_p
             ),
         ],
     )
+    register.deliver(landing, "2020-04-02")  # the patient both results name
     # A run writes its settings and DAGSTER_HOME into the environment: undone after it, so
     # that no later fixture of this worker finds this run's lake or Dagster home.
     environment = dict(os.environ)

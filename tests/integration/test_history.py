@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from dagster_project.defs.partitions import DELIVERY_DATES
 from epilake.cli import main
+from tests import register
 from tests.fhir import observation, record
 
 pytestmark = pytest.mark.integration
@@ -35,6 +36,11 @@ def test_ten_years_of_deliveries_run_without_a_setting(spark, tmp_path):
         (folder / f"rec-{day.replace('-', '')}-01.Encounter.ndjson").write_text(
             json.dumps(stay) + "\n"
         )
+    register.deliver(
+        landing,
+        "2010-05-04",
+        register.row(event_time="2010-05-03T10:00:00+03:00", status_since="2010-05-01"),
+    )
     lab = landing / "lab" / "2020-04-02"
     lab.mkdir(parents=True)
     (lab / "lab-20200402-01.ndjson").write_text(json.dumps(observation(id="pcr-1")) + "\n")
@@ -55,3 +61,4 @@ def test_ten_years_of_deliveries_run_without_a_setting(spark, tmp_path):
     partitions = instance.get_dynamic_partitions(DELIVERY_DATES.name)
     instance.dispose()
     assert partitions == [*HISTORY, "2020-04-02"]  # four partitions, not 3,620 days
+    assert "Pipeline succeeded" in result.output

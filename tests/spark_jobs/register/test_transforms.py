@@ -1,7 +1,5 @@
 """Register transforms: CSV rules, and the SCD2 history (change, delete, order, duplicates)."""
 
-import csv
-import io
 from datetime import date, datetime
 
 import pytest
@@ -10,33 +8,7 @@ from pyspark.sql import functions as F
 from epilake.privacy import pseudonymise
 from spark_jobs.register import codes, transforms
 from tests.conftest import FIXED_NOW, TEST_SECRET
-
-BASE = {
-    "event_id": "evt-1",
-    "event_time": "2020-04-01T10:00:00+03:00",
-    "op": "upsert",
-    "patient_id": "7700000001",
-    "policy_number": "7795040888963407",
-    "last_name": "Ivanova",
-    "first_name": "Anastasia",
-    "middle_name": "Aleksandrovna",
-    "birth_date": "1960-05-20",
-    "sex": "female",
-    "okrug": "ZAO",
-    "address": "Moscow, ZAO, Tverskaya ul. 1, apt 1",
-    "phone": "+79000000000",
-    "covid_status": "none",
-    "contact_status": "none",
-    "immune_status": "none",
-    "status_since": "2020-03-01",
-}
-
-
-def row(**changes) -> str:
-    values = {**BASE, **changes}
-    out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow([values[c] for c in codes.COLUMNS])
-    return out.getvalue()
+from tests.register import BASE, row
 
 
 def _validated(landed, lines):
