@@ -24,7 +24,7 @@ def build_suite(run_date: date):
         SUITE_NAME,
         [
             *(one_of(column, values) for column, values in codes.ENUMERATIONS.items()),
-            one_of("age_band", [band for band, _ in codes.AGE_BANDS]),
+            between("birth_month", 1, 12),
             *pseudonymous("patient_key"),
             *required("patient_key", "event_id", "valid_from", "birth_year", "okrug"),
             unique("patient_key", "event_id"),

@@ -37,5 +37,3 @@ DIRECT_IDENTIFIERS = (
     "phone",
     "birth_date",
 )
-# Age bands of the marts' contract: (label, lowest age in whole years).
-AGE_BANDS = (("0-17", 0), ("18-45", 18), ("46-65", 46), ("66-79", 66), ("80+", 80))

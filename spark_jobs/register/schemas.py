@@ -5,14 +5,14 @@ from pyspark.sql import types as T
 from spark_jobs.common.schemas import SILVER_LINEAGE
 
 # One row per register version of a patient (SCD type 2). No direct identifier: the patient
-# is a keyed HMAC, the birth date becomes a birth year and an age band, the address an okrug.
+# is a keyed HMAC, the birth date becomes a birth year and month, the address an okrug.
 SILVER_PATIENTS = T.StructType(
     [
         T.StructField("patient_key", T.StringType(), nullable=False),
         T.StructField("event_id", T.StringType(), nullable=False),
         T.StructField("sex", T.StringType(), nullable=False),
         T.StructField("birth_year", T.IntegerType(), nullable=False),
-        T.StructField("age_band", T.StringType(), nullable=False),
+        T.StructField("birth_month", T.IntegerType(), nullable=False),
         T.StructField("okrug", T.StringType(), nullable=False),
         T.StructField("covid_status", T.StringType(), nullable=False),
         T.StructField("contact_status", T.StringType(), nullable=False),

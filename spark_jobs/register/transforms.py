@@ -139,12 +139,6 @@ def to_quarantine(validated: DataFrame, ingested_at: datetime) -> DataFrame:
     return rules.to_quarantine(validated, ingested_at, ENTITY, _reg()["event_id"])
 
 
-def age_band(age_years: Column) -> Column:
-    """The marts' age band of an age in whole years."""
-    bands = list(reversed(codes.AGE_BANDS))
-    return F.coalesce(*[F.when(age_years >= low, F.lit(label)) for label, low in bands])
-
-
 def to_patient_history(bronze: DataFrame, secret: str) -> DataFrame:
     """All bronze events of some patients -> their complete SCD2 history.
 
@@ -172,14 +166,14 @@ def to_patient_history(bronze: DataFrame, secret: str) -> DataFrame:
         F.lead(_reg()["op"]).over(timeline).alias("next_op"),
     )
     valid_from_date = fhir.local_date(F.col("event_at"))
-    # A baby registered the evening before its birth date still counts as 0 years old.
-    age = F.greatest(F.floor(F.months_between(valid_from_date, F.col("birth")) / 12), F.lit(0))
     history = events.where(_reg()["op"] == "upsert").select(
         pseudonymise_col(_reg()["patient_id"], secret, "patient").alias("patient_key"),
         _reg()["event_id"].alias("event_id"),
         _reg()["sex"].alias("sex"),
+        # The year and month of birth, not the day (a birth date is taken as the first of
+        # its month, as OpenSAFELY does): enough for age on any date, in whole years.
         F.year("birth").alias("birth_year"),
-        age_band(age).alias("age_band"),
+        F.month("birth").alias("birth_month"),
         _reg()["okrug"].alias("okrug"),
         _reg()["covid_status"].alias("covid_status"),
         _reg()["contact_status"].alias("contact_status"),

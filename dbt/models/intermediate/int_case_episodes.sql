@@ -93,7 +93,8 @@ final as (
         version.patient_key is not null as is_in_register,
         coalesce(version.okrug, 'unknown') as okrug,
         coalesce(version.sex, 'unknown') as sex,
-        {{ age_band('version.birth_year', 'episodes.episode_start') }} as age_band
+        {{ age_band('version.birth_year', 'version.birth_month', 'episodes.episode_start') }}
+            as age_band
     from episodes
     inner join first_positives
         on

@@ -24,6 +24,7 @@ intervals as (
         event_id,
         sex,
         birth_year,
+        birth_month,
         okrug,
         covid_status,
         contact_status,

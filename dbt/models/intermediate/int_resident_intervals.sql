@@ -1,5 +1,6 @@
 -- Residents (in the register, not deleted, not deceased) as intervals by okrug and age band,
--- split at each 1 January because the age band follows the calendar year.
+-- split at each birthday (the first of the birth month) because the band follows the age in
+-- whole years on each date.
 {{ config(
     materialized="incremental",
     incremental_strategy="append",
@@ -22,18 +23,21 @@ last_year as (
 
 ),
 
-by_year as (
+by_age as (
 
+    -- One row per year of age the version spans: year of age n runs from the birthday in
+    -- calendar year birth_year + n to the next one.
     select
         residents.patient_key,
         residents.okrug,
         residents.birth_year,
+        residents.birth_month,
         residents.valid_from_date,
         residents.valid_until_date,
         unnest(generate_series(
-            year(residents.valid_from_date),
+            year(residents.valid_from_date) - 1,
             least(year(residents.valid_until_date), last_year.last_year)
-        )) as calendar_year
+        )) as birthday_year
     from residents
     cross join last_year
 
@@ -44,17 +48,17 @@ clipped as (
     select
         patient_key,
         okrug,
-        birth_year,
-        greatest(valid_from_date, make_date(calendar_year, 1, 1)) as from_date,
-        least(valid_until_date, make_date(calendar_year + 1, 1, 1)) as until_date
-    from by_year
+        birthday_year - birth_year as age,
+        greatest(valid_from_date, make_date(birthday_year, birth_month, 1)) as from_date,
+        least(valid_until_date, make_date(birthday_year + 1, birth_month, 1)) as until_date
+    from by_age
 
 )
 
 select
     patient_key,
     okrug,
-    {{ age_band('birth_year', 'from_date') }} as age_band,
+    {{ age_band_of('age') }} as age_band,
     from_date,
     until_date
 from clipped

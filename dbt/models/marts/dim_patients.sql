@@ -22,7 +22,9 @@ registered as (
     select
         latest_versions.patient_key,
         latest_versions.sex,
-        {{ age_band('latest_versions.birth_year', 'as_of.as_of_date') }} as age_band,
+        {{ age_band(
+            'latest_versions.birth_year', 'latest_versions.birth_month', 'as_of.as_of_date'
+        ) }} as age_band,
         latest_versions.okrug,
         latest_versions.covid_status,
         latest_versions.contact_status,

@@ -18,7 +18,7 @@ strata as (
         okrugs.okrug,
         age_bands.age_band
     from {{ ref('okrugs') }} as okrugs
-    cross join {{ ref('age_bands') }} as age_bands
+    cross join ({{ age_band_rows() }}) as age_bands
     union all
     select
         'unknown' as okrug,

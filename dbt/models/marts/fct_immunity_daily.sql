@@ -61,7 +61,7 @@ grid as (
         age_bands.age_band
     from {{ ref('int_calendar') }} as calendar
     cross join {{ ref('okrugs') }} as okrugs
-    cross join {{ ref('age_bands') }} as age_bands
+    cross join ({{ age_band_rows() }}) as age_bands
 
 ),
 

@@ -13,6 +13,7 @@ renamed as (
         event_id,
         sex,
         birth_year,
+        birth_month,
         okrug,
         covid_status,
         contact_status,
