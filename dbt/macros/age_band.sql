@@ -29,11 +29,12 @@
 
 {#- The bands as rows (age_band, min_age): the grid of every mart by age band. -#}
 {% macro age_band_rows() -%}
-    select age_band, min_age
-    from (
-        values
-        {%- for band, lowest in var('age_bands') %}
-            ('{{ band }}', {{ lowest }}){{ "," if not loop.last }}
-        {%- endfor %}
-    ) as bands (age_band, min_age)
+    {%- set rows = [] -%}
+    {%- for band, lowest in var('age_bands') -%}
+        {%- do rows.append("('" ~ band ~ "', " ~ lowest ~ ")") -%}
+    {%- endfor -%}
+    select
+        bands.age_band,
+        bands.min_age
+    from (values {{ rows | join(', ') }}) as bands (age_band, min_age)
 {%- endmacro %}

@@ -1,5 +1,11 @@
 with
 
+age_bands as (
+
+    {{ age_band_rows() }}
+
+),
+
 episodes as (
 
     select * from {{ ref('int_case_episodes') }}
@@ -18,7 +24,7 @@ strata as (
         okrugs.okrug,
         age_bands.age_band
     from {{ ref('okrugs') }} as okrugs
-    cross join ({{ age_band_rows() }}) as age_bands
+    cross join age_bands
     union all
     select
         'unknown' as okrug,

@@ -1,5 +1,11 @@
 with
 
+age_bands as (
+
+    {{ age_band_rows() }}
+
+),
+
 residents as (
 
     select * from {{ ref('int_resident_intervals') }}
@@ -61,7 +67,7 @@ grid as (
         age_bands.age_band
     from {{ ref('int_calendar') }} as calendar
     cross join {{ ref('okrugs') }} as okrugs
-    cross join ({{ age_band_rows() }}) as age_bands
+    cross join age_bands
 
 ),
 
