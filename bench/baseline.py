@@ -24,7 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import yaml
 
+from epilake.settings import REPO_ROOT
 from spark_jobs.common.landing import discover
 from spark_jobs.lab.codes import (
     ANTIGEN_CODES,
@@ -35,7 +37,9 @@ from spark_jobs.lab.codes import (
     RESULT_CODES,
     TEST_TYPE_BY_LOINC,
 )
-from spark_jobs.register.codes import AGE_BANDS, ENUMERATIONS, OKRUGS
+from spark_jobs.register.codes import ENUMERATIONS, OKRUGS
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 
 LAB_COLUMNS = {
     "resourceType": "VARCHAR",
@@ -179,6 +183,7 @@ select
     patient_id,
     okrug,
     year(birth_date) as birth_year,
+    month(birth_date) as birth_month,
     covid_status != 'deceased' as is_resident,
     timezone('Europe/Moscow', event_at)::date as from_date,
     coalesce(timezone('Europe/Moscow', until_at)::date, date '9999-12-31') as until_date
@@ -187,12 +192,29 @@ where op = 'upsert' and from_date < until_date
 """
 
 
-def _age_band(birth_year: str, on_date: str) -> str:
-    age = f"year({on_date}) - {birth_year}"
-    bands = [f"when {birth_year} is null then 'unknown'"]
+# The definitions' age bands (label, lowest age), as the dbt project defines them.
+AGE_BANDS = [
+    (label, lowest)
+    for label, lowest in yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"][
+        "age_bands"
+    ]
+]
+
+
+def _band_of_age(age: str, known: str) -> str:
+    bands = [f"when {known} is null then 'unknown'"]
     for (label, _), (_, next_low) in itertools.pairwise(AGE_BANDS):
         bands.append(f"when {age} < {next_low} then '{label}'")
     return f"case {' '.join(bands)} else '{AGE_BANDS[-1][0]}' end"
+
+
+def _age_band(birth_year: str, birth_month: str, on_date: str) -> str:
+    """The band of the age in whole years on the date, born on the first of the month."""
+    age = (
+        f"(year({on_date}) - {birth_year} - "
+        f"case when month({on_date}) < {birth_month} then 1 else 0 end)"
+    )
+    return _band_of_age(age, birth_year)
 
 
 MARTS_SQL = f"""
@@ -214,7 +236,7 @@ with recursive starts (patient_id, episode_start) as (
 select
     starts.episode_start as date,
     coalesce(v.okrug, 'unknown') as okrug,
-    {_age_band("v.birth_year", "starts.episode_start")} as age_band,
+    {_age_band("v.birth_year", "v.birth_month", "starts.episode_start")} as age_band,
     count(*) as new_cases
 from starts
 left join versions as v
@@ -224,23 +246,25 @@ group by all;
 
 create or replace table population as
 with years as (
-    select okrug, birth_year, from_date, until_date,
-        unnest(generate_series(year(from_date), least(year(until_date), year($as_of::date))))
-            as calendar_year
+    -- a resident's years of age: each runs from one birthday (first of the month) to the next
+    select okrug, birth_year, birth_month, from_date, until_date,
+        unnest(generate_series(
+            year(from_date) - 1, least(year(until_date), year($as_of::date))
+        )) as birthday_year
     from versions where is_resident
 ),
 pieces as (
-    select okrug, birth_year,
-        greatest(from_date, make_date(calendar_year, 1, 1),
+    select okrug, birthday_year - birth_year as age, birth_year,
+        greatest(from_date, make_date(birthday_year, birth_month, 1),
             (select min(date) from calendar)) as from_date,
-        least(until_date, make_date(calendar_year + 1, 1, 1)) as until_date
+        least(until_date, make_date(birthday_year + 1, birth_month, 1)) as until_date
     from years
 ),
 changes as (
-    select okrug, {_age_band("birth_year", "from_date")} as age_band, from_date as day, 1 as n
+    select okrug, {_band_of_age("age", "birth_year")} as age_band, from_date as day, 1 as n
     from pieces where from_date < until_date
     union all
-    select okrug, {_age_band("birth_year", "from_date")}, until_date, -1
+    select okrug, {_band_of_age("age", "birth_year")}, until_date, -1
     from pieces where from_date < until_date
 )
 select calendar.date, strata.okrug, strata.age_band,

@@ -32,7 +32,16 @@ from rich.console import Console
 from bench.common import give_back, hold_back, spark_server, warm_up_figures
 from epilake.spark_server import ServerState
 
-STAGES = ("generate", "bronze", "silver", "gates", "dbt", "dashboards", "extracts")
+STAGES = (
+    "generate",
+    "bronze",
+    "silver",
+    "gates",
+    "dbt",
+    "publication",
+    "dashboards",
+    "extracts",
+)
 FLOORS = {
     "full_run_seconds_at_M": 30 * 60,
     "incremental_day_seconds": 60,
@@ -67,6 +76,8 @@ def stage_of(step_key: str) -> str:
         or step_key == "reports__dbt_docs"
     ):
         return "dbt"
+    if step_key.startswith("published__"):
+        return "publication"  # the served warehouse (decision 0031)
     if "dashboard" in step_key:
         return "dashboards"
     if "extract" in step_key:

@@ -19,6 +19,7 @@ COLOURS = {  # Okabe-Ito, as the dashboard
     "silver": "#56B4E9",
     "gates": "#009E73",
     "dbt": "#0072B2",
+    "publication": "#F0E442",
     "dashboards": "#D55E00",
     "extracts": "#CC79A7",
     "baseline": "#000000",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboards.data import ALL, MartFigures, build_view, held_notes
+from dashboards.data import ALL, MARTS_SHOWN, MartFigures, build_view, held_notes
 from dashboards.render import render_page
 from epilake.publication import read_statuses
 
@@ -36,8 +36,6 @@ DAILY_COLUMNS = {
         "escalated_to_hospital",
     ),
 }
-# Every mart the page reads (a held-back one gets a note on the page).
-MARTS_READ = (*DAILY_COLUMNS, "fct_tests_daily", "fct_tests_daily_city")
 # Counts the marts hold as percentages: back to counts (then suppressed like any other).
 DERIVED_COUNTS = {
     "contacts_notified_24h": """
@@ -113,7 +111,7 @@ def build_dashboard(warehouse: Path, out_dir: Path, run_id: str | None = None) -
     """Write ``index.html`` (self-contained, data inline) and ``data.json`` (the same data)."""
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         view = build_view(read_figures(connection), run_id=run_id)
-    view["held"] = held_notes(read_statuses(warehouse), MARTS_READ)
+    view["held"] = held_notes(read_statuses(warehouse), MARTS_SHOWN)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "data.json").write_text(json.dumps(view, separators=(",", ":")) + "\n")
     page = out_dir / "index.html"

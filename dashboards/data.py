@@ -15,6 +15,16 @@ from datetime import date, timedelta
 
 from epilake.privacy import REDACTION_THRESHOLD, suppress_count
 
+# The marts the officials' page is drawn from (its dbt exposure names the same).
+MARTS_SHOWN = (
+    "fct_cases_daily",
+    "fct_tests_daily",
+    "fct_tests_daily_city",
+    "fct_hospital_daily",
+    "fct_tracing_daily",
+    "fct_immunity_daily",
+    "fct_home_monitoring_daily",
+)
 ALL = "all"
 UNKNOWN = "unknown"
 # The newest days are incomplete: results of specimens taken then are still arriving.

@@ -7,20 +7,14 @@ import html
 import json
 from pathlib import Path
 
+from dashboards.data import MARTS_SHOWN
+
 STATIC = Path(__file__).resolve().parent / "static"
 
 
 # The marts each chart is drawn from, for its held-back note.
 CHART_MARTS = {
-    "tiles": (
-        "fct_cases_daily",
-        "fct_tests_daily",
-        "fct_tests_daily_city",
-        "fct_hospital_daily",
-        "fct_tracing_daily",
-        "fct_immunity_daily",
-        "fct_home_monitoring_daily",
-    ),
+    "tiles": MARTS_SHOWN,
     "curve": ("fct_cases_daily",),
     "okrugs": ("fct_cases_daily",),
     "age-bands": ("fct_cases_daily",),

@@ -22,6 +22,8 @@ from bench.monitor import TreeSampler, tree_rss_bytes
         ("reports__dbt_docs", "dbt"),
         ("reports__data_docs", "gates"),
         ("dashboards__officials", "dashboards"),
+        ("published__dashboard_marts", "publication"),
+        ("published__analyst_marts", "publication"),
         ("extracts__demo_partner", "extracts"),
         ("extract_models", "extracts"),
         ("register_silver_gates", "gates"),

@@ -101,11 +101,10 @@ def _held_immunity(published_at):
 def test_a_held_mart_gets_a_banner_and_a_note_on_each_chart_drawn_from_it():
     from datetime import datetime
 
-    from dashboards.build import MARTS_READ
-    from dashboards.data import held_notes
+    from dashboards.data import MARTS_SHOWN, held_notes
 
     view = build_view(_figures())
-    view["held"] = held_notes(_held_immunity(datetime(2020, 4, 7, 9, 0)), MARTS_READ)
+    view["held"] = held_notes(_held_immunity(datetime(2020, 4, 7, 9, 0)), MARTS_SHOWN)
     assert view["held"] == [
         {
             "mart": "fct_immunity_daily",

@@ -4,6 +4,8 @@ import csv
 import io
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +45,37 @@ def run_on(landing: Path, home: Path, leave_out: tuple[str, ...] = ()) -> Pipeli
             buffer = io.StringIO()
             report = run_pipeline(Console(file=buffer, width=200), leave_out=leave_out)
             return PipelineRun(landing, home, get_settings(), report, buffer.getvalue())
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
+
+
+@contextmanager
+def dagster_instance(home: Path) -> Iterator:
+    """The Dagster instance of a run's home, to read its runs: with DAGSTER_HOME set while
+    it is open (EpiLake's event log storage asks for it) and never entered as a context
+    manager (an entered instance stays the process's "current" one after it is closed)."""
+    import dagster as dg
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(home / "dagster"))
+        instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+        try:
+            yield instance
+        finally:
+            instance.dispose()
+
+
+def run_cli(landing: Path, home: Path):
+    """``epilake run --landing --home`` through the CLI (in this process, on the test run's
+    Spark session), the environment restored after it (a run exports its settings)."""
+    from click.testing import CliRunner
+
+    from epilake.cli import main
+
+    environment = dict(os.environ)
+    try:
+        return CliRunner().invoke(main, ["run", "--landing", str(landing), "--home", str(home)])
     finally:
         os.environ.clear()
         os.environ.update(environment)

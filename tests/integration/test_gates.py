@@ -1,17 +1,15 @@
 """Bad input: broken or implausible lines are quarantined while the rest loads and publishes."""
 
 import json
-import os
 from pathlib import Path
 
 import duckdb
 import pytest
-from click.testing import CliRunner
 
-from epilake.cli import main
 from spark_jobs.lab import job
 from tests import register
 from tests.fhir import observation
+from tests.integration.conftest import run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -94,14 +92,7 @@ def test_an_implausible_record_is_quarantined_and_the_run_publishes(spark, tmp_p
         ],
     )
     register.deliver(landing, "2020-04-02")  # the patient both results name
-    # A run writes its settings and DAGSTER_HOME into the environment: undone after it, so
-    # that no later fixture of this worker finds this run's lake or Dagster home.
-    environment = dict(os.environ)
-    try:
-        result = CliRunner().invoke(main, ["run", "--landing", str(landing), "--home", str(home)])
-    finally:
-        os.environ.clear()
-        os.environ.update(environment)
+    result = run_cli(landing, home)
     output = result.output
     assert result.exit_code == 0, output
     assert "Pipeline succeeded" in output

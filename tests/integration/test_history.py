@@ -2,16 +2,13 @@
 (issue #41, point 5): delivery dates are partitions only where files are."""
 
 import json
-import os
 
-import dagster as dg
 import pytest
-from click.testing import CliRunner
 
 from dagster_project.defs.partitions import DELIVERY_DATES
-from epilake.cli import main
 from tests import register
 from tests.fhir import observation, record
+from tests.integration.conftest import dagster_instance, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -44,21 +41,14 @@ def test_ten_years_of_deliveries_run_without_a_setting(spark, tmp_path):
     lab = landing / "lab" / "2020-04-02"
     lab.mkdir(parents=True)
     (lab / "lab-20200402-01.ndjson").write_text(json.dumps(observation(id="pcr-1")) + "\n")
-    environment = dict(os.environ)
-    try:
-        result = CliRunner().invoke(main, ["run", "--landing", str(landing), "--home", str(home)])
-    finally:
-        os.environ.clear()
-        os.environ.update(environment)
+    result = run_cli(landing, home)
     assert result.exit_code == 0, result.output
     assert "Deliveries 2010-05-04 to 2020-04-02" in result.output
     encounters = spark.read.format("delta").load(str(home / "lake" / "silver" / "encounters"))
     assert sorted(r["encounter_id"] for r in encounters.collect()) == sorted(
         f"enc-{day}" for day in HISTORY
     )
-    instance = dg.DagsterInstance.from_config(str(home / "dagster"))  # not entered (see
-    # tests/dagster_project/test_automation.py): it would stay the process's "current" one
-    partitions = instance.get_dynamic_partitions(DELIVERY_DATES.name)
-    instance.dispose()
+    with dagster_instance(home) as instance:
+        partitions = instance.get_dynamic_partitions(DELIVERY_DATES.name)
     assert partitions == [*HISTORY, "2020-04-02"]  # four partitions, not 3,620 days
     assert "Pipeline succeeded" in result.output

@@ -6,16 +6,6 @@ from dagster_project.defs.pipeline.executor import WAREHOUSE_TAG
 from dagster_project.defs.resources import EpiLakeResource
 from dashboards.build import build_dashboard
 
-MARTS_SHOWN = (
-    "fct_cases_daily",
-    "fct_tests_daily",
-    "fct_tests_daily_city",
-    "fct_hospital_daily",
-    "fct_tracing_daily",
-    "fct_immunity_daily",
-    "fct_home_monitoring_daily",
-)
-
 
 @dg.asset(
     key=["dashboards", "officials"],

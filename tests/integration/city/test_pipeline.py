@@ -21,7 +21,7 @@ from epilake.duckdb_delta import connect
 from epilake.generator.writer import NOT_QUARANTINED
 from spark_jobs.common.landing import FEEDS, decode_file, discover
 from tests.integration import reference
-from tests.integration.conftest import CITY, landing_identifiers, run_on
+from tests.integration.conftest import CITY, dagster_instance, landing_identifiers, run_on
 
 pytestmark = pytest.mark.integration
 NEWCOMER = "7799999999"  # a patient id the generated register never uses
@@ -358,7 +358,7 @@ def _warehouse_snapshot(city):
 
 def _step_spans(city, run_id: str) -> dict[str, tuple[float, float]]:
     spans, starts = {}, {}
-    with dg.DagsterInstance.from_config(str(city.settings.dagster_home)) as instance:
+    with dagster_instance(city.home) as instance:
         for record in instance.all_logs(run_id):
             kind = record.dagster_event.event_type_value if record.dagster_event else None
             if kind == "STEP_START":
@@ -370,7 +370,7 @@ def _step_spans(city, run_id: str) -> dict[str, tuple[float, float]]:
 
 def _docs_materialization(city, run_id: str) -> dict:
     """The dbt docs step's materialisation metadata in run ``run_id`` (without the path)."""
-    with dg.DagsterInstance.from_config(str(city.settings.dagster_home)) as instance:
+    with dagster_instance(city.home) as instance:
         for record in instance.all_logs(run_id):
             event = record.dagster_event
             if event and event.is_step_materialization and event.step_key == "reports__dbt_docs":

@@ -86,7 +86,7 @@ def test_a_change_closes_the_old_version_and_opens_a_new_one(spark):
     # Year and month of birth (1960-05-20): no day of birth past bronze, no age band in
     # silver (the marts band by the age on the date concerned).
     assert (first["birth_year"], first["birth_month"]) == (1960, 5)
-    assert "age_band" not in first.asDict() and "birth_date" not in first.asDict()
+    assert "age_band" not in first and "birth_date" not in first
 
 
 def test_a_delete_closes_the_last_version_and_opens_none(spark):
