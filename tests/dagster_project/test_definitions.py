@@ -129,9 +129,9 @@ def _upstream_of(repository, key: dg.AssetKey) -> set[dg.AssetKey]:
 def test_the_dashboard_waits_only_for_the_marts_it_shows(repository):
     """The dashboard's dbt step builds what the dashboard's exposure needs; the analysts'
     marts build, and are gated, in steps a run takes after the dashboard."""
-    from dagster_project.defs.dashboards.assets import MARTS_SHOWN
     from dagster_project.defs.dbt.resources import dbt_project
     from dagster_project.defs.quality.checks import GATE_CHECKS
+    from dashboards.data import MARTS_SHOWN
 
     manifest = json.loads(Path(dbt_project().manifest_path).read_text())
     exposure = manifest["exposures"]["exposure.epilake.officials_dashboard"]

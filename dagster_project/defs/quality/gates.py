@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from dagster_project.defs.dashboards.assets import MARTS_SHOWN
 from dagster_project.defs.feeds.assets import FEEDS
+from dashboards.data import MARTS_SHOWN
 from epilake.settings import Settings
 from expectations import frames
 from expectations.suites import (  # GX is imported when a suite is built, not here
