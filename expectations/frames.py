@@ -24,6 +24,8 @@ SILVER_DERIVED: dict[str, dict[str, str]] = {
     "lab_results": {
         **REFERENTIAL,
         "_age_at_specimen": "year(rows.specimen_date) - people.birth_year",
+        "_share_before_birth": "avg(case when year(rows.specimen_date) < people.birth_year "
+        "then 1.0 else 0.0 end) over ()",
         "_days_after_death": "rows.specimen_date - people.death_date",
     },
     "encounters": {

@@ -18,6 +18,9 @@ BODY_TEMPERATURE_CEL = plausibility.VITAL_SIGN_RANGES["8310-5"]
 RESPIRATORY_RATE_PER_MIN = plausibility.VITAL_SIGN_RANGES["9279-1"]
 # Ages (in whole years reached in the calendar year) a register can hold.
 AGE_YEARS = (0, 120)
+# Lab results dated before their patient's birth year: one is a typing error (a warning);
+# above 1 % of a run's results the lab's patient ids and the register disagree.
+MAX_SHARE_BEFORE_BIRTH = 0.01
 # A quarantine rate above this in one batch is worth a look (recorded, not blocking: one
 # small file with a few typos, or one corrupt file quarantined whole, is not systemic).
 MAX_BATCH_QUARANTINE_RATE = 0.10

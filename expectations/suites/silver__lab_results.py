@@ -24,7 +24,13 @@ from spark_jobs.lab.schemas import SILVER_LAB_RESULTS
 SUITE_NAME = "silver__lab_results"
 COLUMNS = SILVER_LAB_RESULTS.fieldNames()
 # What the Dagster gate's reader adds (expectations/frames.py).
-DERIVED = ["_unmatched_share", "_oldest_unmatched_days", "_age_at_specimen", "_days_after_death"]
+DERIVED = [
+    "_unmatched_share",
+    "_oldest_unmatched_days",
+    "_age_at_specimen",
+    "_share_before_birth",
+    "_days_after_death",
+]
 
 
 def build_suite(run_date: date | None = None, derived: bool = False):
@@ -56,7 +62,15 @@ def build_suite(run_date: date | None = None, derived: bool = False):
     if derived:
         expectations += [
             *referential(),
-            between("_age_at_specimen", *thresholds.AGE_YEARS),  # no result before birth
+            # A result before its patient's birth is one record's error (recorded); many of
+            # them mean the lab's and the register's patients are linked wrongly (blocking).
+            between("_age_at_specimen", *thresholds.AGE_YEARS, severity=WARN),
+            e.ExpectColumnMaxToBeBetween(
+                column="_share_before_birth",
+                min_value=0,
+                max_value=thresholds.MAX_SHARE_BEFORE_BIRTH,
+                severity=ERROR,
+            ),
             between("_days_after_death", high=0, severity=WARN),  # none after death
         ]
     return suite(SUITE_NAME, expectations)

@@ -29,6 +29,9 @@ FIRST_VACCINE_DOSES = date(2020, 3, 1)
 # No medical record of a living system predates 1900 (the oldest people alive were born
 # after it); an older date is a typing or conversion error, not history.
 EARLIEST_MEDICAL_RECORD = date(1900, 1, 1)
+# Nobody alive was born before 1900 (the oldest person ever documented lived 122 years): an
+# older birth date in the register is an error of that one record, quarantined with it.
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
 
 def before_rule(rule: str, field: str, parsed: Column, earliest: date, why: str) -> Rule:

@@ -13,7 +13,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from epilake.privacy import pseudonymise_col
-from spark_jobs.common import fhir, rules
+from spark_jobs.common import fhir, plausibility, rules
 from spark_jobs.register import codes
 from spark_jobs.register.schemas import SILVER_PATIENTS
 
@@ -115,6 +115,15 @@ def validate_events(parsed: DataFrame, now: datetime) -> DataFrame:
             F.concat(
                 F.lit("birth_date is not a past calendar date: "),
                 rules.shown(_reg()["birth_date"]),
+            ),
+        ),
+        (
+            "implausible_birth_date",
+            is_upsert & (F.col("birth") < F.lit(plausibility.EARLIEST_BIRTH_DATE)),
+            F.concat(
+                F.lit(f"birth_date before {plausibility.EARLIEST_BIRTH_DATE}: "),
+                rules.shown(_reg()["birth_date"]),
+                F.lit(", no one alive was born then"),
             ),
         ),
         *_enumeration_rules(is_upsert),

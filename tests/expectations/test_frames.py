@@ -142,6 +142,7 @@ def test_a_silver_gate_reads_the_runs_rows_and_measures_the_whole_table(settings
     assert rows.loc["r3", "_age_at_specimen"] == 41
     assert rows.loc["r4", "_days_after_death"] == 4
     assert rows["_age_at_specimen"].isna()["r5"]
+    assert set(rows["_share_before_birth"]) == {0.0}  # none before its patient's birth
 
 
 def test_a_register_gate_counts_each_patients_current_versions_in_the_whole_table(settings):

@@ -27,6 +27,7 @@ def test_a_contract_row_passes_and_its_quoted_comma_is_one_field(landed):
         (row(okrug="XAO"), "unknown_okrug", "XAO"),
         (row(birth_date="1993-02-30"), "invalid_birth_date", "1993-02-30"),
         (row(birth_date="2099-01-01"), "invalid_birth_date", "2099-01-01"),
+        (row(birth_date="1890-03-01"), "implausible_birth_date", "1890-03-01"),
         (row(patient_id="77-01"), "invalid_patient_id", "77-01"),
         (row(event_time="yesterday"), "invalid_event_time", "yesterday"),
         (row(op="merge"), "unknown_op", "merge"),
