@@ -1,13 +1,13 @@
 """``python -m bench.history``: a run over ten years of delivery dates against the same
 files delivered within one month (issue #41: the window's length must not cost).
 
-    python -m bench.history [--patients 10] [--deliveries 12]
+    python -m bench.history [--patients 300] [--days 12]
 
-A tiny generated city's delivery days are laid out twice: on consecutive days (the month)
-and spread over ten years (the same files, each day's folders moved together to a date
-about ten months after the previous one). Each layout gets ``epilake run`` in a child
-process on a new home, timed end to end; the result goes to
-``bench/results/<date>-history.json``.
+A small generated city is laid out twice: as generated (about a dozen delivery days in one
+month), and with the e-records folders of its first days moved to dates spread over the ten
+years before (a records feed sending history: the same files, now a window of ten years).
+Each layout gets ``epilake run`` in a child process on a new home, timed end to end; the
+result goes to ``bench/results/<date>-history.json``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from rich.console import Console
@@ -29,13 +29,14 @@ from epilake.generator import CityConfig, generate_city
 FIRST_OF_TEN_YEARS = date(2010, 1, 15)
 
 
-def lay_out(city: Path, landing: Path, dates: list[date]) -> None:
-    """Copy ``city``'s delivery days, in order, to ``dates`` (every feed's folder of a day
-    goes to the same new date)."""
-    days = sorted({folder.name for folder in city.glob("*/20*")})
-    for day, new in zip(days, dates, strict=True):
-        for folder in city.glob(f"*/{day}"):
-            shutil.copytree(folder, landing / folder.parent.name / new.isoformat())
+def lay_out(city: Path, landing: Path, moved: dict[str, date]) -> None:
+    """Copy ``city``'s delivery folders into ``landing``; the records folders of the days in
+    ``moved`` go to their new date (a day's records folder moves alone: its resources keep
+    their own dates, delivered years earlier as history is)."""
+    for folder in sorted(city.glob("*/20*")):
+        day = moved.get(folder.name) if folder.parent.name == "records" else None
+        target = day.isoformat() if day else folder.name
+        shutil.copytree(folder, landing / folder.parent.name / target)
 
 
 def timed_run(landing: Path, home: Path) -> float:
@@ -54,28 +55,30 @@ def timed_run(landing: Path, home: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=10)
-    parser.add_argument("--deliveries", type=int, default=12)
+    parser.add_argument("--patients", type=int, default=300)
+    parser.add_argument("--days", type=int, default=12)
     args = parser.parse_args()
     console = Console()
     with tempfile.TemporaryDirectory(prefix="bench-history-") as scratch:
         root = Path(scratch)
-        config = CityConfig(patients=args.patients, days=args.deliveries, seed=1, dirt=0.0)
+        config = CityConfig(patients=args.patients, days=args.days, seed=1, dirt=0.0)
         generate_city(root / "city", config)
-        count = len({folder.name for folder in (root / "city").glob("*/20*")})
-        month = [config.start + timedelta(days=n) for n in range(count)]
-        step = (date(2020, 1, 1) - FIRST_OF_TEN_YEARS) / max(count - 1, 1)
-        years = [FIRST_OF_TEN_YEARS + step * n for n in range(count)]
+        records_days = sorted(folder.name for folder in (root / "city" / "records").glob("20*"))
+        history = records_days[: max(len(records_days) // 2, 1)]
+        step = (date(2019, 12, 1) - FIRST_OF_TEN_YEARS) / max(len(history) - 1, 1)
+        ten_years = {day: FIRST_OF_TEN_YEARS + step * n for n, day in enumerate(history)}
         seconds = {}
-        for name, dates in (("one_month", month), ("ten_years", years)):
-            lay_out(root / "city", root / name / "landing", dates)
-            console.print(f"{name}: {count} delivery days, {dates[0]} to {dates[-1]} ...")
+        for name, moved in (("one_month", {}), ("ten_years", ten_years)):
+            lay_out(root / "city", root / name / "landing", moved)
+            days = sorted({f.name for f in (root / name / "landing").glob("*/*")})
+            console.print(f"{name}: {len(days)} delivery days, {days[0]} to {days[-1]} ...")
             seconds[name] = round(timed_run(root / name / "landing", root / name / "home"), 1)
             console.print(f"  epilake run: {seconds[name]} s")
     result = {
         "date": date.today().isoformat(),
         "patients": args.patients,
-        "delivery_days": count,
+        "days": args.days,
+        "records_days_moved_into_ten_years": len(history),
         "seconds": seconds,
         "ten_years_over_one_month": round(seconds["ten_years"] / seconds["one_month"], 2),
         "machine": machine(),

@@ -205,11 +205,10 @@ def _in_words(gate: str) -> str:
     for failed in (gate or "").split("; "):
         asset = failed.split(":")[0]
         layer, _, rest = asset.partition("/")
-        words = CHECKED_TABLES.get(asset) or (
-            f"the {rest.split('/')[0]} feed's deliveries"
-            if layer in ("bronze", "quarantine")
-            else asset
-        )
+        if layer in ("bronze", "quarantine"):
+            words = f"the {rest.split('/')[0]} feed's deliveries"
+        else:  # a silver table, or a mart's own checks (its figures against their sources)
+            words = CHECKED_TABLES.get(asset) or f"figures of {rest}"
         if words not in tables:
             tables.append(words)
     return ", ".join(tables)

@@ -35,10 +35,10 @@ def row(**changes) -> str:
     return out.getvalue()
 
 
-def deliver(landing: Path, day: str, *lines: str) -> Path:
+def deliver(landing: Path, day: str, *lines: str, batch: str = "01") -> Path:
     """A register file of ``lines`` (default: the base patient) in ``register/<day>/``."""
     folder = landing / "register" / day
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"reg-{day.replace('-', '')}-01.csv"
+    path = folder / f"reg-{day.replace('-', '')}-{batch}.csv"
     path.write_text("\n".join([codes.HEADER, *(lines or (row(),))]) + "\n")
     return path

@@ -11,19 +11,27 @@ version; the dashboard says so; the next clean delivery publishes everything.
 
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from epilake.generator import CityConfig, generate_city
+from epilake.privacy import pseudonymise
 from epilake.publication import HELD, read_statuses
-from tests.fhir import record
+from tests import register
+from tests.conftest import TEST_SECRET
+from tests.fhir import observation, record
 from tests.integration.conftest import run_on
 
 pytestmark = pytest.mark.integration
 
-CITY = CityConfig(patients=1_200, days=24, seed=5, dirt=0.0)
+CITY = CityConfig(patients=1_200, days=36, seed=5, dirt=0.0)
+# Two patients of the clean city at the edges of the definitions (issue #41, point 3): one
+# admitted 2 days before the positive test (still a COVID stay), one dead on day 28 of the
+# episode (still a COVID death). Their positive test is taken on 5 March.
+ADMITTED_EARLY, DIED_ON_DAY_28 = "7799000001", "7799000002"
 HELD_BY_VACCINATIONS = {
     "marts.fct_immunity_daily",
     "marts.dim_patients",
@@ -41,6 +49,72 @@ def _move_day(landing: Path, day: str, to: Path) -> None:
 def _deliver(held: Path, day: str, landing: Path) -> None:
     for folder in held.glob(f"*/{day}"):
         shutil.copytree(folder, landing / folder.parent.name / day)
+
+
+def _write(folder: Path, name: str, resources: list[dict]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("".join(json.dumps(r) + "\n" for r in resources))
+
+
+def _deliver_the_edges(landing: Path) -> None:
+    """Contract-valid rows at the edges, delivered with the city (batch 90 of their days)."""
+    joined = "2020-03-01T09:00:00+03:00"
+    register.deliver(
+        landing,
+        "2020-03-01",
+        *(
+            register.row(event_id=f"evt-edge-{p}", patient_id=p, event_time=joined)
+            for p in (ADMITTED_EARLY, DIED_ON_DAY_28)
+        ),
+        batch="90",
+    )
+    _write(
+        landing / "lab" / "2020-03-06",
+        "lab-edge-90.ndjson",
+        [
+            observation(
+                id=f"obs-edge-{p}",
+                subject={"reference": f"Patient/{p}"},
+                identifier=[{"system": "urn:epilake:accession", "value": f"ACC-EDGE-{p}"}],
+                effectiveDateTime="2020-03-05T10:00:00+03:00",
+                issued="2020-03-06T09:00:00+03:00",
+                meta={"lastUpdated": "2020-03-06T09:00:00+03:00"},
+            )
+            for p in (ADMITTED_EARLY, DIED_ON_DAY_28)
+        ],
+    )
+    stay = record(
+        "Encounter",
+        id="enc-edge-1",
+        subject={"reference": f"Patient/{ADMITTED_EARLY}"},
+        period={"start": "2020-03-03T10:00:00+03:00", "end": "2020-03-09T12:00:00+03:00"},
+        meta={"lastUpdated": "2020-03-09T13:00:00+03:00"},
+    )
+    _write(landing / "records" / "2020-03-10", "rec-20200310-90.Encounter.ndjson", [stay])
+    died = register.row(
+        event_id="evt-edge-death",
+        patient_id=DIED_ON_DAY_28,
+        event_time="2020-04-02T09:00:00+03:00",
+        covid_status="deceased",
+        status_since="2020-04-02",
+    )
+    register.deliver(landing, "2020-04-02", died, batch="90")
+
+
+def _edge_figures(settings) -> dict:
+    """What the marts made of the edge rows (the build warehouse also has the deaths)."""
+    admitted, died = (pseudonymise(p, TEST_SECRET) for p in (ADMITTED_EARLY, DIED_ON_DAY_28))
+    with duckdb.connect(str(settings.build_warehouse), read_only=True) as connection:
+        journey = connection.execute(
+            "select episode_start, days_to_admission from marts.fct_patient_journeys "
+            "where patient_key = ?",
+            [admitted],
+        ).fetchall()
+        death = connection.execute(
+            "select death_date, is_covid_death from intermediate.int_deaths where patient_key = ?",
+            [died],
+        ).fetchall()
+    return {"journey": journey, "death": death}
 
 
 def _vaccinations_of_unknown_patients(landing: Path, day: str) -> None:
@@ -84,9 +158,10 @@ def runs(tmp_path_factory, spark):
     next_day, day_after = days[-2], days[-1]
     for day in (next_day, day_after):
         _move_day(landing, day, later)
+    _deliver_the_edges(landing)
     first = run_on(landing, root / "home")
-    assert first.report.success, first.output
     before = _marts(first.settings.warehouse)
+    edges = _edge_figures(first.settings)
 
     # The same home and landing twice: one gets the bad file with the next delivery.
     shutil.copytree(root / "home", root / "clean-home")
@@ -103,6 +178,8 @@ def runs(tmp_path_factory, spark):
     _deliver(later, day_after, landing)
     caught_up = run_on(landing, root / "home")
     return {
+        "first": first,
+        "edges": edges,
         "before": before,
         "bad": bad,
         "bad_marts": bad_marts,
@@ -111,6 +188,14 @@ def runs(tmp_path_factory, spark):
         "page": held_page,
         "caught_up": caught_up,
     }
+
+
+def test_rows_at_the_definitions_edges_pass_every_gate_and_count_as_defined(runs):
+    first = runs["first"]
+    assert first.report.success, first.output  # every gate passed: nothing held back
+    assert first.report.held == []
+    assert runs["edges"]["journey"] == [(date(2020, 3, 5), -2)]  # admitted 2 days before
+    assert runs["edges"]["death"] == [(date(2020, 4, 2), True)]  # day 28: a COVID death
 
 
 def test_the_run_fails_and_names_the_gate_and_what_it_holds_back(runs):

@@ -289,7 +289,8 @@ def test_a_models_row_rules_count_every_broken_rule_in_one_test(city, tmp_path):
         connection.execute(f"insert into {table} by name select * from bad_rows")
     broken = dbt_test()
 
-    assert broken.returncode != 0, broken.stdout[-3000:]
+    # A failed test warns (dbt_project.yml): dbt builds on, the publication holds back.
+    assert "WARN 5 row_rules_int_immunity_intervals" in broken.stdout, broken.stdout[-3000:]
     assert "Got 5 results" in broken.stdout, broken.stdout[-3000:]
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     results = [each for each in results if each["unique_id"].startswith("test.")]  # no hook
