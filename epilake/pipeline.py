@@ -51,11 +51,12 @@ class NothingToRun(Exception):
     """The landing zone has no delivery the job can take; the message says what to do."""
 
 
-def run_window(settings: Settings) -> tuple[date, date, list[str]]:
+def run_window(settings: Settings) -> tuple[date, date, list[str], list[date]]:
     """The delivery dates one run covers: from the oldest delivery with work left (a file
     not loaded yet, or loaded but not promoted after an interrupted run) to the newest
     landing folder up to today. With no work left, the newest day alone: the run then
-    rebuilds the marts and the dashboard.
+    rebuilds the marts and the dashboard. Also the notes for the report, and every delivery
+    date up to the last (the partitions the run needs).
 
     Only delivery dates with files are partitions, so a run over years of deliveries records
     one partition per delivery date, not one per calendar day.
@@ -82,7 +83,7 @@ def run_window(settings: Settings) -> tuple[date, date, list[str]]:
     pending = {f.delivery_date for f in new if f.delivery_date} | unpromoted_dates(settings)
     pending = {d for d in pending if d <= today}
     first = min(pending, default=due[-1])
-    return first, due[-1], notes
+    return first, due[-1], notes, due
 
 
 def _report_publication(settings: Settings, report: RunReport, console: Console) -> None:
@@ -140,7 +141,7 @@ def run_pipeline(
     from epilake.spark import start_in_background
 
     try:
-        first, last, notes = run_window(settings)
+        first, last, notes, due = run_window(settings)
     except NothingToRun as problem:
         console.print(f"[red]Nothing to run:[/] {problem}")
         return RunReport(success=False, run_id="", seconds=0.0, failures=[str(problem)])
@@ -153,7 +154,6 @@ def run_pipeline(
     from dagster_project.defs.partitions import add_delivery_dates, range_tags
     from dagster_project.defs.pipeline.executor import spark_steps_for, threaded_run_config
     from dagster_project.defs.quality.docs import data_docs_dir, render_pending_data_docs
-    from epilake.landing_status import delivery_dates
     from spark_jobs.common.window import DeliveryWindow
 
     run_config = {
@@ -163,7 +163,7 @@ def run_pipeline(
         ),
     }
     with dg.DagsterInstance.get() as instance:
-        add_delivery_dates(instance, [d for d in delivery_dates(settings) if d <= last])
+        add_delivery_dates(instance, due)
         with dg.execute_job(
             dg.reconstructable(pipeline_job),
             instance,

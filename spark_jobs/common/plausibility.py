@@ -34,8 +34,23 @@ EARLIEST_MEDICAL_RECORD = date(1900, 1, 1)
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
 
-def before_rule(rule: str, field: str, parsed: Column, earliest: date, why: str) -> Rule:
-    """Quarantine a record whose ``parsed`` timestamp falls before ``earliest``."""
+# The rules on dates the world does not allow: the earliest date each allows, and why.
+EARLIEST = {
+    "before_pandemic": (PANDEMIC_START, "nothing of COVID-19 existed before SARS-CoV-2"),
+    "before_vaccines": (
+        FIRST_VACCINE_DOSES,
+        "no COVID-19 vaccine was given before the first trial doses",
+    ),
+    "before_records": (
+        EARLIEST_MEDICAL_RECORD,
+        "no medical record of a living patient is that old",
+    ),
+}
+
+
+def before(rule: str, field: str, parsed: Column) -> Rule:
+    """Quarantine a record whose ``parsed`` timestamp falls before ``rule``'s earliest date."""
+    earliest, why = EARLIEST[rule]
     return (
         rule,
         parsed < F.lit(earliest).cast("timestamp"),
@@ -44,32 +59,6 @@ def before_rule(rule: str, field: str, parsed: Column, earliest: date, why: str)
             F.date_format(parsed, "yyyy-MM-dd"),
             F.lit(f" is before {earliest.isoformat()}: {why}"),
         ),
-    )
-
-
-def before_pandemic(field: str, parsed: Column, what: str) -> Rule:
-    return before_rule(
-        "before_pandemic", field, parsed, PANDEMIC_START, f"no {what} existed before SARS-CoV-2"
-    )
-
-
-def before_vaccines(field: str, parsed: Column) -> Rule:
-    return before_rule(
-        "before_vaccines",
-        field,
-        parsed,
-        FIRST_VACCINE_DOSES,
-        "no COVID-19 vaccine was given before the first trial doses",
-    )
-
-
-def before_records(field: str, parsed: Column) -> Rule:
-    return before_rule(
-        "before_records",
-        field,
-        parsed,
-        EARLIEST_MEDICAL_RECORD,
-        "no medical record of a living patient is that old",
     )
 
 

@@ -57,7 +57,7 @@ def _rules(now_utc: Column) -> list[rules.Rule]:
             ),
         ),
         fhir.future_rule("collected_in_future", obs, "effectiveDateTime", collected, now_utc),
-        plausibility.before_pandemic("effectiveDateTime", collected, "SARS-CoV-2 test"),
+        plausibility.before("before_pandemic", "effectiveDateTime", collected),
         (
             "collected_after_issued",
             collected > issued,

@@ -93,7 +93,7 @@ ENCOUNTER = Resource(
             "invalid_period", res["period"], "end", F.col("ended_at"), required=False
         ),
         fhir.future_rule("in_future", res["period"], "start", F.col("started_at"), now),
-        plausibility.before_records("period.start", F.col("started_at")),
+        plausibility.before("before_records", "period.start", F.col("started_at")),
         (
             "end_before_start",
             F.col("ended_at") < F.col("started_at"),
@@ -147,7 +147,7 @@ CONDITION = Resource(
             "invalid_date", res, "recordedDate", F.col("recorded_at"), required=False
         ),
         fhir.future_rule("in_future", res, "onsetDateTime", F.col("onset_at"), now),
-        plausibility.before_records("onsetDateTime", F.col("onset_at")),
+        plausibility.before("before_records", "onsetDateTime", F.col("onset_at")),
     ],
     silver=lambda res: {
         "icd10_code": F.col("icd10_code"),
@@ -183,7 +183,7 @@ VITAL_SIGN = Resource(
             "invalid_effective_datetime", res, "effectiveDateTime", F.col("measured_at")
         ),
         fhir.future_rule("in_future", res, "effectiveDateTime", F.col("measured_at"), now),
-        plausibility.before_records("effectiveDateTime", F.col("measured_at")),
+        plausibility.before("before_records", "effectiveDateTime", F.col("measured_at")),
         (
             "missing_value",
             res["status"].isin(*RESULT_STATUSES) & res["valueQuantity"]["value"].isNull(),
@@ -226,7 +226,7 @@ CT_REPORT = Resource(
             "invalid_effective_datetime", res, "effectiveDateTime", F.col("performed_at")
         ),
         fhir.future_rule("in_future", res, "effectiveDateTime", F.col("performed_at"), now),
-        plausibility.before_records("effectiveDateTime", F.col("performed_at")),
+        plausibility.before("before_records", "effectiveDateTime", F.col("performed_at")),
         (
             "unknown_code",
             F.col("ct_code").isNotNull() & ~F.col("ct_code").isin(*codes.CT_GRADES),
@@ -260,7 +260,7 @@ IMMUNIZATION = Resource(
         _code_rule("vaccine_code", codes.VACCINES, "vaccine"),
         fhir.datetime_rule("invalid_occurrence", res, "occurrenceDateTime", F.col("occurred_at")),
         fhir.future_rule("in_future", res, "occurrenceDateTime", F.col("occurred_at"), now),
-        plausibility.before_vaccines("occurrenceDateTime", F.col("occurred_at")),
+        plausibility.before("before_vaccines", "occurrenceDateTime", F.col("occurred_at")),
         (
             "invalid_dose_number",
             F.col("dose_number") < 1,

@@ -107,9 +107,7 @@ def validate_contacts(parsed: DataFrame, now: datetime) -> DataFrame:
             F.col("_identified_at") > rules.utc_literal(now),
             F.concat(F.lit("identified_at in the future: "), _con()["identified_at"]),
         ),
-        plausibility.before_pandemic(
-            "identified_at", F.col("_identified_at"), "COVID-19 contact tracing"
-        ),
+        plausibility.before("before_pandemic", "identified_at", F.col("_identified_at")),
     ]
     return rules.apply_rules(typed, checks)
 

@@ -59,8 +59,8 @@ def _dbt_build(
 
     A failed dbt test is a failed gate: recorded in ``ops/gate_failures`` so the publication
     holds back its model and what is built from it, and reported to Dagster as a warning.
-    dbt skips what a failed test's model feeds, and a model that fails to build is not
-    materialised: the publication holds both back. Nothing stops the rest of the run.
+    The project's data tests warn (dbt_project.yml), so dbt builds on after one; a model
+    that fails to build is not materialised, and the publication holds it back.
     """
     os.environ.update(settings.export_env())  # dbt's profile reads the paths from EPILAKE_*
     settings.build_warehouse.parent.mkdir(parents=True, exist_ok=True)
